@@ -1,0 +1,5 @@
+"""`python -m finjobs` == the `finjobs` command."""
+
+from finjobs.cli import main
+
+main()

@@ -1,0 +1,60 @@
+"""The root Typer app: sub-apps per command group, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from finjobs.errors import FinjobsError
+
+
+class FinjobsGroup(TyperGroup):
+    """Maps FinjobsError (and unreachable servers) to one red line on stderr and exit 1.
+    Anything else is a bug and keeps its traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import redis
+        import sqlalchemy.exc
+
+        from finjobs.cli.context import err_console
+
+        try:
+            return super().invoke(ctx)
+        except FinjobsError as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except redis.ConnectionError as exc:
+            err_console.print(f"[red]error:[/red] REDIS_URL: cannot connect: {exc}", highlight=False)
+            raise typer.Exit(1) from None
+        except sqlalchemy.exc.OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            err_console.print(f"[red]error:[/red] DATABASE_URL: {reason}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=FinjobsGroup,
+    help="finjobs: background jobs for a personal-finance app (RQ on Redis).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    from finjobs.cli import cleanup, db, demo, jobs, status, users, web, worker
+
+    app.add_typer(db.app, name="db")
+    app.add_typer(users.app, name="users")
+    app.add_typer(jobs.app, name="jobs")
+    app.add_typer(cleanup.app, name="cleanup")
+    app.command("status")(status.status)
+    app.command("worker")(worker.worker)
+    app.command("demo")(demo.demo)
+    app.command("web")(web.web)
+
+
+_register()

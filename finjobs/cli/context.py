@@ -1,0 +1,51 @@
+"""What every command needs, built lazily from the environment: settings, Redis, a DB session, output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+from redis import Redis
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from finjobs.config import Settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@cache
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@cache
+def redis() -> Redis:
+    from finjobs.queue.connection import connect_redis
+
+    return connect_redis(settings())
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    from finjobs.db.engine import session_scope
+
+    with session_scope(settings().database_url) as s:
+        yield s
+
+
+def reset() -> None:
+    """Forget cached settings/connections (tests change the environment between invocations)."""
+    settings.cache_clear()
+    redis.cache_clear()
+
+
+def emit_json(doc: Any) -> None:
+    """Exactly one JSON document on stdout."""
+    sys.stdout.write(json.dumps(doc, default=str) + "\n")
+    sys.stdout.flush()

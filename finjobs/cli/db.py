@@ -1,0 +1,24 @@
+"""`finjobs db upgrade|current`: Alembic migrations (also the Procfile's release phase)."""
+
+from __future__ import annotations
+
+import typer
+
+from finjobs.cli import context
+
+app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@app.command()
+def upgrade(json_out: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
+    """Create or migrate the schema to the newest revision."""
+    from finjobs.db.migrate import current
+    from finjobs.db.migrate import upgrade as run_upgrade
+
+    url = context.settings().database_url
+    run_upgrade(url)
+    rev = current(url)
+    if json_out:
+        context.emit_json({"revision": rev})
+    else:
+        context.console.print(f"database at revision [bold]{rev}[/bold]")

@@ -1,0 +1,1 @@
+"""Pure domain code: standard library, decimal and dataclasses only; values in, values out."""

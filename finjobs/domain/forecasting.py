@@ -1,0 +1,377 @@
+"""Spending forecasts, the pure part: daily series prep, the 60-date rule, the seasonal-naive baseline,
+MAE/MASE, and month roll-ups. Pure: stdlib + decimal + dataclasses; Prophet lives in
+finjobs.adapters.prophet_model, which calls these functions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from finjobs.domain.money import format_minor
+
+MIN_DISTINCT_DATES = 60
+BACKTEST_DAYS = 28
+SEASON = 7  # days: the seasonal-naive baseline repeats "the same weekday last week"
+INTERVAL_WIDTH = 0.80  # Prophet's default interval; the baseline's empirical band uses the same coverage
+
+MODEL_PROPHET = "prophet"
+MODEL_SEASONAL_NAIVE = "seasonal_naive"
+MODEL_NONE = "none"
+
+SKIP_INSUFFICIENT_HISTORY = "insufficient_history"
+
+Point = tuple[date, int]
+
+
+@dataclass(frozen=True)
+class DailyPrediction:
+    """One forecast day in integer minor units; 0 <= lower <= yhat <= upper."""
+
+    day: date
+    yhat: int
+    lower: int
+    upper: int
+
+
+@dataclass(frozen=True)
+class MonthRollup:
+    """Expected spend for one calendar month, in minor units.
+
+    `expected`, `lower` and `upper` all include `actual_to_date`: what was already spent in the
+    month before `today` (only the current month has any). `predicted_days` counts the forecast days
+    that fall in the month.
+    """
+
+    month: str  # "YYYY-MM"
+    expected: int
+    lower: int
+    upper: int
+    actual_to_date: int = 0
+    predicted_days: int = 0
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Backtest scores on the user's own last `backtest_days` days (money in minor units, as floats).
+
+    `mae`/`mase` score Prophet, `baseline_mae`/`baseline_mase` the seasonal-naive baseline, on the same
+    days. MASE divides by the in-sample MAE of the lag-7 seasonal-naive forecast on the training history
+    (Hyndman & Koehler 2006); it is None when that scale is 0 (a history that repeats exactly weekly).
+    """
+
+    mae: float
+    mase: float | None
+    baseline_mae: float
+    baseline_mase: float | None
+    backtest_days: int
+
+
+@dataclass(frozen=True)
+class ForecastResult:
+    """What a forecast run stores: the model used (or why none), its backtest, daily and monthly figures."""
+
+    model: str  # MODEL_PROPHET | MODEL_SEASONAL_NAIVE | MODEL_NONE
+    today: date
+    currency: str = "USD"
+    skip_reason: str | None = None  # machine code, e.g. SKIP_INSUFFICIENT_HISTORY; None when forecast
+    reason: str = ""  # one sentence for people: why this model, or why no forecast
+    metrics: Metrics | None = None
+    daily: tuple[DailyPrediction, ...] = ()
+    months: tuple[MonthRollup, ...] = ()
+    history_days: int = 0
+    distinct_dates: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; money as decimal strings in `currency`, MASE as a plain number."""
+
+        def money(minor: int) -> str:
+            return format_minor(minor, self.currency)
+
+        metrics: dict[str, Any] | None = None
+        if self.metrics is not None:
+            m = self.metrics
+            metrics = {
+                "mae": money(round(m.mae)),
+                "mase": _round_or_none(m.mase),
+                "baseline_mae": money(round(m.baseline_mae)),
+                "baseline_mase": _round_or_none(m.baseline_mase),
+                "backtest_days": m.backtest_days,
+            }
+        return {
+            "model": self.model,
+            "today": self.today.isoformat(),
+            "currency": self.currency,
+            "skip_reason": self.skip_reason,
+            "reason": self.reason,
+            "history_days": self.history_days,
+            "distinct_dates": self.distinct_dates,
+            "metrics": metrics,
+            "daily": [
+                {
+                    "date": d.day.isoformat(),
+                    "yhat": money(d.yhat),
+                    "lower": money(d.lower),
+                    "upper": money(d.upper),
+                }
+                for d in self.daily
+            ],
+            "months": [
+                {
+                    "month": r.month,
+                    "expected": money(r.expected),
+                    "lower": money(r.lower),
+                    "upper": money(r.upper),
+                    "actual_to_date": money(r.actual_to_date),
+                    "predicted_days": r.predicted_days,
+                }
+                for r in self.months
+            ],
+        }
+
+
+def _round_or_none(x: float | None, places: int = 3) -> float | None:
+    return None if x is None else round(x, places)
+
+
+# --- series prep -------------------------------------------------------------------------------
+
+
+def distinct_dates(points: Iterable[Point]) -> int:
+    """How many different dates carry at least one transaction (any amount)."""
+    return len({d for d, _ in points})
+
+
+def check_history(points: Iterable[Point], *, minimum: int = MIN_DISTINCT_DATES) -> str | None:
+    """None when there is enough history to forecast, else the sentence saying why not."""
+    n = distinct_dates(points)
+    if n < minimum:
+        return f"only {n} distinct transaction dates; a forecast needs at least {minimum}"
+    return None
+
+
+def daily_series(points: Iterable[Point], *, end: date | None = None) -> list[Point]:
+    """Daily spend from the first transaction date to `end` (default: the last date), missing days as 0.
+
+    Amounts are spend as positive minor units; several on one day are summed. A refund (negative
+    amount) nets against that day, and a day's total is floored at 0 because the models treat spend
+    as non-negative. Points after `end` are ignored (pass end=today-1: today is not over yet).
+    """
+    totals: dict[date, int] = {}
+    for d, amount in points:
+        if end is not None and d > end:
+            continue
+        totals[d] = totals.get(d, 0) + amount
+    if not totals:
+        return []
+    first = min(totals)
+    last = end if end is not None else max(totals)
+    return [
+        (day, max(0, totals.get(day, 0)))
+        for day in (first + timedelta(days=i) for i in range((last - first).days + 1))
+    ]
+
+
+def backtest_split(series: Sequence[Point], days: int = BACKTEST_DAYS) -> tuple[list[Point], list[Point]]:
+    """(training history, last `days` days held out)."""
+    if days <= 0 or days >= len(series):
+        raise ValueError(f"cannot hold out {days} days of a {len(series)}-day series")
+    return list(series[:-days]), list(series[-days:])
+
+
+# --- baseline and metrics ----------------------------------------------------------------------
+
+
+def seasonal_naive(history: Sequence[float], horizon: int, *, season: int = SEASON) -> list[float]:
+    """Repeat the last `season` values forward: day h ahead gets the value of the same weekday last week."""
+    if len(history) < season:
+        raise ValueError(f"seasonal naive needs at least {season} values, got {len(history)}")
+    last = list(history[-season:])
+    return [float(last[h % season]) for h in range(horizon)]
+
+
+def mae(actual: Sequence[float], predicted: Sequence[float]) -> float:
+    """Mean absolute error."""
+    if len(actual) != len(predicted) or not actual:
+        raise ValueError("mae needs two non-empty sequences of the same length")
+    return sum(abs(a - p) for a, p in zip(actual, predicted, strict=True)) / len(actual)
+
+
+def naive_scale(training: Sequence[float], *, season: int = SEASON) -> float | None:
+    """In-sample MAE of the seasonal-naive forecast on the training history: mean |y_t - y_(t-season)|.
+
+    This is the MASE denominator (Hyndman & Koehler 2006, seasonal form). None when it is undefined:
+    a history no longer than one season, or one that repeats exactly (scale 0).
+    """
+    if len(training) <= season:
+        return None
+    diffs = [abs(training[t] - training[t - season]) for t in range(season, len(training))]
+    scale = sum(diffs) / len(diffs)
+    return scale if scale > 0 else None
+
+
+def mase(
+    actual: Sequence[float], predicted: Sequence[float], training: Sequence[float], *, season: int = SEASON
+) -> float | None:
+    """Mean absolute scaled error: MAE on `actual` / naive_scale(training). Below 1 beats the
+    in-sample seasonal-naive error; None when the scale is undefined."""
+    scale = naive_scale(training, season=season)
+    return None if scale is None else mae(actual, predicted) / scale
+
+
+def prophet_wins(prophet_mae: float, baseline_mae: float) -> bool:
+    """Prophet is kept unless it does strictly worse than the baseline on the backtest (ties: Prophet)."""
+    return prophet_mae <= baseline_mae
+
+
+def _quantile(sorted_values: Sequence[float], q: float) -> float:
+    # Linear interpolation between order statistics (Hyndman-Fan type 7, numpy's default).
+    pos = (len(sorted_values) - 1) * q
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def baseline_forecast(
+    series: Sequence[Point],
+    horizon: int,
+    *,
+    season: int = SEASON,
+    width: float = INTERVAL_WIDTH,
+    min_residuals: int = 8,
+) -> list[DailyPrediction]:
+    """Seasonal-naive forecast of the `horizon` days after `series`, with an empirical interval.
+
+    The band for a day k whole seasons ahead comes from the history's own (k+1)-season-ahead errors,
+    y_t - y_(t-(k+1)*season): so it widens with the horizon only as much as this user's spending
+    actually drifts. When the history is too short for that lag (fewer than `min_residuals` errors),
+    the longest lag that has enough is used.
+    """
+    values = [float(v) for _, v in series]
+    point = seasonal_naive(values, horizon, season=season)
+    bands: dict[int, tuple[float, float]] = {}
+    lo_q, hi_q = (1 - width) / 2, (1 + width) / 2
+    start = series[-1][0] + timedelta(days=1)
+    out: list[DailyPrediction] = []
+    for h, yhat in enumerate(point):
+        k = h // season
+        if k not in bands:
+            bands[k] = _residual_band(values, k, season, lo_q, hi_q, min_residuals, bands)
+        r_lo, r_hi = bands[k]
+        y = _minor(yhat)
+        out.append(
+            DailyPrediction(
+                day=start + timedelta(days=h),
+                yhat=y,
+                lower=min(y, _minor(yhat + r_lo)),
+                upper=max(y, _minor(yhat + r_hi)),
+            )
+        )
+    return out
+
+
+def _residual_band(
+    values: Sequence[float],
+    k: int,
+    season: int,
+    lo_q: float,
+    hi_q: float,
+    min_residuals: int,
+    known: dict[int, tuple[float, float]],
+) -> tuple[float, float]:
+    lag = (k + 1) * season
+    residuals = sorted(values[t] - values[t - lag] for t in range(lag, len(values)))
+    if len(residuals) < min_residuals:
+        if k > 0:
+            return known.get(k - 1) or _residual_band(values, k - 1, season, lo_q, hi_q, min_residuals, known)
+        if not residuals:
+            return (0.0, 0.0)
+    return (_quantile(residuals, lo_q), _quantile(residuals, hi_q))
+
+
+def _minor(x: float) -> int:
+    """Float minor units -> int, half-even, floored at 0 (spend cannot be negative)."""
+    if not math.isfinite(x):
+        raise ValueError(f"not a finite amount: {x!r}")
+    return max(0, round(x))
+
+
+def predictions_from_floats(
+    start: date, yhat: Sequence[float], lower: Sequence[float], upper: Sequence[float]
+) -> list[DailyPrediction]:
+    """Model output (floats in minor units, from `start` on) -> DailyPrediction, clipped at 0 and ordered."""
+    out = []
+    for i, (y, lo, hi) in enumerate(zip(yhat, lower, upper, strict=True)):
+        ym = _minor(y)
+        out.append(DailyPrediction(start + timedelta(days=i), ym, min(ym, _minor(lo)), max(ym, _minor(hi))))
+    return out
+
+
+# --- roll-ups ----------------------------------------------------------------------------------
+
+
+def month_key(d: date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def _month_end(d: date) -> date:
+    first_next = date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    return first_next - timedelta(days=1)
+
+
+def spent_in_month_to_date(series: Iterable[Point], today: date) -> int:
+    """Actual spend from the 1st of today's month up to yesterday (today is not over yet)."""
+    first = today.replace(day=1)
+    return sum(v for d, v in series if first <= d < today)
+
+
+def month_rollups(
+    daily: Sequence[DailyPrediction], *, today: date, spent_this_month: int = 0
+) -> list[MonthRollup]:
+    """Expected spend per calendar month from daily predictions starting at `today`.
+
+    The current month = `spent_this_month` (actuals from the 1st to yesterday) + predictions from today
+    to the month end. Later months are included only when the forecast covers every one of their days.
+    expected = sum of daily yhat; the range sums the daily lower and upper bounds. That range is
+    conservative: daily errors partly cancel over a month, so the true 80% range of a month total is
+    narrower than the sum of daily 80% bounds (they coincide only if every day errs the same way).
+    """
+    by_month: dict[str, list[DailyPrediction]] = {}
+    for p in daily:
+        if p.day < today:
+            continue
+        by_month.setdefault(month_key(p.day), []).append(p)
+    out = []
+    for key, days in by_month.items():
+        first_day = days[0].day
+        month_start = today if key == month_key(today) else first_day.replace(day=1)
+        needed = (_month_end(first_day) - month_start).days + 1
+        if first_day != month_start or len(days) != needed:
+            continue  # a month the forecast only partly covers would understate its total
+        actual = spent_this_month if key == month_key(today) else 0
+        out.append(
+            MonthRollup(
+                month=key,
+                expected=actual + sum(p.yhat for p in days),
+                lower=actual + sum(p.lower for p in days),
+                upper=actual + sum(p.upper for p in days),
+                actual_to_date=actual,
+                predicted_days=len(days),
+            )
+        )
+    return out
+
+
+def skipped(today: date, reason: str, *, currency: str = "USD", distinct: int = 0) -> ForecastResult:
+    """The stored result when there is not enough history to forecast."""
+    return ForecastResult(
+        model=MODEL_NONE,
+        today=today,
+        currency=currency,
+        skip_reason=SKIP_INSUFFICIENT_HISTORY,
+        reason=reason,
+        distinct_dates=distinct,
+    )

@@ -1,0 +1,1370 @@
+"""Bank-statement CSV reader: detect a file's format, then stream it as signed rows or skipped rows.
+Pure: standard library (csv, codecs, io, decimal, datetime, re) only; reads bytes from an opener.
+
+Streaming: `opener()` is called more than once (detection: a byte pass confirming UTF-8, a 64 KiB
+sample, one CSV pass over every record; then one pass per read); each pass pulls bounded chunks, so
+memory stays constant however long the file is. Sign convention: negative = money leaving the account.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import io
+import re
+from collections import Counter
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import IO, Any
+
+from finjobs.domain.money import format_minor, from_minor, to_minor
+from finjobs.domain.statements_values import (
+    COMMON_CODES,
+    DATE_ORDERS,
+    amount_shape,
+    currency_code,
+    date_shape,
+    direction_of,
+    norm_name,
+)
+from finjobs.errors import InputError
+
+__all__ = [
+    "PRESETS",
+    "ColumnPreset",
+    "SkippedRow",
+    "StatementFormat",
+    "StatementRow",
+    "detect_format",
+    "normalise_description",
+    "parse_column_map",
+    "preview",
+    "read_statement",
+]
+
+Opener = Callable[[], IO[bytes]]
+ROLES = ("date", "description", "amount", "debit", "credit", "direction", "currency", "balance", "category")
+ACCOUNT_TYPES = ("checking", "savings", "credit")
+DELIMITERS = (",", ";", "\t", "|")
+_SAMPLE_BYTES = 64 * 1024
+_SAMPLE_RECORDS = 200
+_MAX_LINE = 1 << 20  # a "line" longer than 1 MiB is not a bank statement; stop before it eats memory
+_CHUNK = 1 << 16
+
+
+# ================================================================ public values
+
+
+@dataclass(frozen=True)
+class StatementFormat:
+    """Everything detection decided about one file; JSON-able via to_dict()/from_dict()."""
+
+    encoding: str
+    delimiter: str
+    header_line: int | None  # 1-based physical line of the header record; None when headerless
+    data_start_line: int  # 1-based physical line where data records start
+    columns: dict[str, list[str | int]]  # role -> header names (or 0-based indexes when headerless)
+    date_order: str  # "DMY" | "MDY" | "YMD"
+    decimal_sep: str  # "." | ","
+    sign_rule: str  # "amount" | "amount_flipped(credit)" | "debit_credit" | "direction:<col>"
+    currency: str  # used when a row names no currency
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StatementFormat:
+        try:
+            fmt = cls(
+                encoding=str(data["encoding"]),
+                delimiter=str(data["delimiter"]),
+                header_line=None if data["header_line"] is None else int(data["header_line"]),
+                data_start_line=int(data["data_start_line"]),
+                columns={str(k): list(v) for k, v in dict(data["columns"]).items()},
+                date_order=str(data["date_order"]),
+                decimal_sep=str(data["decimal_sep"]),
+                sign_rule=str(data["sign_rule"]),
+                currency=str(data["currency"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"not a statement format: {exc}") from exc
+        _check_format(fmt)
+        return fmt
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    line: int  # 1-based physical line where the record starts (CR-only files too)
+    date: datetime.date
+    amount_minor: int  # signed, negative = money out
+    currency: str
+    description: str
+    balance_minor: int | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ColumnPreset:
+    """A saved column mapping (role -> header names) plus the choices detection should not guess."""
+
+    name: str
+    columns: dict[str, list[str]]
+    account_type: str | None = None
+    date_order: str | None = None
+    decimal_sep: str | None = None
+    delimiter: str | None = None
+    encoding: str | None = None
+    currency: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnPreset:
+        try:
+            columns = {
+                str(k): [str(n) for n in (v if isinstance(v, list) else [v])]
+                for k, v in data["columns"].items()
+            }
+            preset = cls(
+                name=str(data["name"]),
+                columns=columns,
+                **{k: (None if data.get(k) is None else str(data[k])) for k in _PRESET_OPTIONS},
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"not a column preset: {exc}") from exc
+        _check_roles(preset.columns, source=preset.name)
+        if preset.account_type is not None and preset.account_type not in ACCOUNT_TYPES:
+            raise InputError(f"account_type must be one of {', '.join(ACCOUNT_TYPES)}", source=preset.name)
+        if preset.date_order is not None and preset.date_order not in DATE_ORDERS:
+            raise InputError(f"date_order must be one of {', '.join(DATE_ORDERS)}", source=preset.name)
+        if preset.decimal_sep is not None and preset.decimal_sep not in ".,":
+            raise InputError("decimal_sep must be '.' or ','", source=preset.name)
+        return preset
+
+
+_PRESET_OPTIONS = ("account_type", "date_order", "decimal_sep", "delimiter", "encoding", "currency")
+
+PRESETS: dict[str, ColumnPreset] = {
+    p.name: p
+    for p in (
+        # Amazon order history: totals are purchases (money out), so it reads like a card.
+        ColumnPreset(
+            "amazon",
+            {"date": ["date"], "amount": ["total"], "description": ["items"]},
+            account_type="credit",
+            date_order="YMD",
+        ),
+        ColumnPreset(
+            "mint",
+            {
+                "date": ["Date"],
+                "amount": ["Amount"],
+                "direction": ["Transaction Type"],
+                "description": ["Description"],
+                "category": ["Category"],
+            },
+            date_order="MDY",
+        ),
+        ColumnPreset(
+            "schwab_checking",
+            {
+                "date": ["Date"],
+                "debit": ["Withdrawal"],
+                "credit": ["Deposit"],
+                "description": ["Description"],
+                "balance": ["RunningBalance"],
+            },
+            date_order="MDY",
+            decimal_sep=".",
+            currency="USD",
+        ),
+        # PC Financial Mastercard: charges are positive.
+        ColumnPreset(
+            "pcmastercard",
+            {"date": ["Date"], "amount": ["Amount"], "description": ["Merchant Name"]},
+            account_type="credit",
+            date_order="MDY",
+        ),
+        ColumnPreset(
+            "amex",
+            {
+                "date": ["Date"],
+                "amount": ["Amount"],
+                "description": ["Description"],
+                "category": ["Category"],
+            },
+            account_type="credit",
+            date_order="MDY",
+        ),
+        ColumnPreset(
+            "payoneer",
+            {
+                "date": ["Transaction Date"],
+                "debit": ["Debit Amount"],
+                "credit": ["Credit Amount"],
+                "description": ["Description"],
+                "currency": ["Currency"],
+                "balance": ["Running Balance"],
+            },
+            date_order="MDY",
+        ),
+        ColumnPreset(
+            "gls",
+            {
+                "date": ["Buchungstag"],
+                "amount": ["Betrag"],
+                "description": ["Auftraggeber/Empfänger", "Buchungstext"] + [f"VWZ{i}" for i in range(1, 15)],
+                "balance": ["Kontostand"],
+                "currency": ["Währung"],
+            },
+            date_order="DMY",
+            decimal_sep=",",
+            delimiter=";",
+            encoding="cp1252",
+            currency="EUR",
+        ),
+    )
+}
+
+
+def parse_column_map(text: str) -> dict[str, str]:
+    """'date=Buchungstag,amount=Betrag' -> {'date': 'Buchungstag', 'amount': 'Betrag'} (the --map option).
+
+    A role may repeat to combine columns: 'description=Name,description=Memo' -> 'Name|Memo'."""
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        role, eq, name = part.partition("=")
+        role, name = role.strip().lower(), name.strip()
+        if not eq or not role or not name:
+            raise InputError(f"column map entry {part.strip()!r} is not role=column", source="--map")
+        if role not in ROLES:
+            raise InputError(f"unknown role {role!r} (known: {', '.join(ROLES)})", source="--map")
+        out[role] = f"{out[role]}|{name}" if role in out else name
+    if not out:
+        raise InputError("column map is empty", source="--map")
+    return out
+
+
+# ================================================================ reading bytes
+
+
+def _open(opener: Opener, source: str) -> IO[bytes]:
+    try:
+        return opener()
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc}", source=source) from exc
+
+
+def _detect_encoding(opener: Opener, source: str) -> str:
+    stream = _open(opener, source)
+    try:
+        head = stream.read(_SAMPLE_BYTES)
+        if not head:
+            raise InputError("file is empty", source=source)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        even, odd = head[0::2], head[1::2]
+        if len(head) >= 4 and head.count(0) >= len(head) // 4:
+            # Mostly-ASCII UTF-16 has a NUL in every other byte; which half tells the byte order.
+            return "utf-16-le" if odd.count(0) > even.count(0) else "utf-16-be"
+        # UTF-8 must hold for the whole file, not just the head: check every byte once, streaming.
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        chunk = head
+        try:
+            while chunk:
+                decoder.decode(chunk)
+                chunk = stream.read(_CHUNK)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+        return "utf-8"
+    finally:
+        stream.close()
+
+
+def _lines(stream: IO[bytes], encoding: str, source: str) -> Generator[str, None, None]:
+    """Physical lines (LF, CRLF or CR) of the decoded stream, NULs dropped, each at most 1 MiB."""
+    # cp1252 leaves five bytes undefined; a stray one should not sink the file, so undecodable bytes
+    # become U+FFFD everywhere (encoding itself was chosen from the whole file).
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+    number = 0
+    try:
+        while True:
+            line = text.readline(_MAX_LINE)
+            if not line:
+                return
+            number += 1
+            if len(line) >= _MAX_LINE and not line.endswith(("\n", "\r")):
+                raise InputError("line is longer than 1 MiB: not a CSV statement", source=source, line=number)
+            if number == 1 and line.startswith("\ufeff"):
+                line = line[1:]
+            yield line.replace("\x00", "") if "\x00" in line else line
+    finally:
+        # Leave the byte stream to its owner (_records closes it); a wrapper dropped later must not.
+        if not stream.closed:
+            text.detach()
+
+
+def _records(opener: Opener, encoding: str, delimiter: str, source: str) -> Iterator[tuple[int, list[str]]]:
+    """(start line, fields) for every CSV record, blank ones included (as [])."""
+    stream = _open(opener, source)
+    lines = _lines(stream, encoding, source)
+    try:
+        reader = csv.reader(lines, delimiter=delimiter)
+        last = 0
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise InputError(f"unreadable CSV: {exc}", source=source, line=last + 1) from exc
+            yield last + 1, row
+            last = reader.line_num
+    finally:
+        lines.close()
+        stream.close()
+
+
+def _sample_text(opener: Opener, encoding: str, source: str) -> str:
+    stream = _open(opener, source)
+    try:
+        text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+        sample = text.read(_SAMPLE_BYTES)
+        more = bool(text.read(1))
+        text.detach()
+    finally:
+        stream.close()
+    sample = sample.lstrip("\ufeff").replace("\x00", "")
+    if more:
+        cut = max(sample.rfind("\n"), sample.rfind("\r"))
+        if cut > 0:
+            sample = sample[: cut + 1]
+    return sample
+
+
+def _parse_sample(sample: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    out: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    last = 0
+    try:
+        for row in reader:
+            out.append((last + 1, row))
+            last = reader.line_num
+            if len(out) >= _SAMPLE_RECORDS:
+                break
+    except csv.Error:
+        pass  # a sample cut inside a quoted field; what was read so far still counts
+    return out
+
+
+def _pick_delimiter(sample: str, source: str) -> tuple[str, list[tuple[int, list[str]]]]:
+    best: tuple[tuple[int, int, int, int], str, list[tuple[int, list[str]]]] | None = None
+    for delim in DELIMITERS:
+        records = _parse_sample(sample, delim)
+        counts = Counter(len(r) for _, r in records if len(r) >= 2)
+        if not counts:
+            continue
+        width, hits = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        dated = sum(1 for _, r in records if len(r) == width and any(date_shape(c) for c in r))
+        # csv.Sniffer picks ',' in '1.234,56;...' files. Check each candidate against the rows instead:
+        # the right split puts a whole date in a cell of many same-width records.
+        key = (dated, hits, width, -DELIMITERS.index(delim))
+        if best is None or key > best[0]:
+            best = (key, delim, records)
+    if best is None:
+        raise InputError("no delimiter found: the file does not split into columns", source=source)
+    return best[1], best[2]
+
+
+# ================================================================ header and roles
+
+_DATE_PRIMARY = {
+    "date",
+    "datum",
+    "fecha",
+    "data",
+    "transaction date",
+    "booking date",
+    "buchungstag",
+    "buchungsdatum",
+    "date operation",
+    "date de l operation",
+    "fecha operacion",
+    "fecha de operacion",
+    "transactiedatum",
+    "boekdatum",
+    "trans date",
+    "txn date",
+    "date comptable",
+    "journaldate",
+    "journal date",
+    "transaction date time",
+    "date time",
+    "datetime",
+    "posting date",
+    "fecha contable",
+}
+_DATE_SECONDARY = ("value", "valeur", "valuta", "wertstellung", "valor", "rentedatum", "posted", "effective")
+_AMOUNT_WORDS = ("amount", "betrag", "montant", "importe", "bedrag", "umsatz", "monto", "netamount")
+_AMOUNT_PRIMARY = {
+    "amount",
+    "betrag",
+    "montant",
+    "importe",
+    "bedrag",
+    "umsatz",
+    "monto",
+    "netamount",
+    "net amount",
+    "transaction amount",
+    "betrag eur",
+    "amount eur",
+    "montant eur",
+    "importe eur",
+    "bedrag eur",
+    "total",
+    "sum",
+    "summe",
+    "cantidad",
+}
+_AMOUNT_EXCLUDE = (
+    "original",
+    "orig",
+    "converted",
+    "refunded",
+    "refund",
+    "transfer",
+    "fee",
+    "tax",
+    "exchange",
+    "compensation",
+    "disputed",
+    "foreign",
+    "shipping",
+    "gift",
+    "balance",
+)
+_DEBIT_NAMES = {
+    "debit",
+    "debits",
+    "withdrawal",
+    "withdrawals",
+    "paid out",
+    "money out",
+    "soll",
+    "debe",
+    "cargo",
+    "cargos",
+    "af",
+    "uitgaven",
+    "out",
+    "ausgang",
+    "ausgaben",
+    "debit amount",
+    "withdrawal amount",
+    "betrag soll",
+    "montant debit",
+    "debit eur",
+    "debito",
+    "charges",
+    "debit chf",
+    "debit usd",
+    "debit gbp",
+    "outflow",
+    "spent",
+}
+_CREDIT_NAMES = {
+    "credit",
+    "credits",
+    "deposit",
+    "deposits",
+    "paid in",
+    "money in",
+    "haben",
+    "haber",
+    "abono",
+    "abonos",
+    "bij",
+    "inkomsten",
+    "in",
+    "eingang",
+    "einnahmen",
+    "credit amount",
+    "deposit amount",
+    "betrag haben",
+    "montant credit",
+    "credit eur",
+    "credito",
+    "credit chf",
+    "credit usd",
+    "credit gbp",
+    "inflow",
+    "received",
+}
+_DIRECTION_NAMES = {
+    "transaction type",
+    "type",
+    "debit credit",
+    "credit debit",
+    "af bij",
+    "bij af",
+    "cr dr",
+    "dr cr",
+    "d c",
+    "c d",
+    "dc",
+    "cd",
+    "soll haben",
+    "s h",
+    "direction",
+    "sens",
+    "debit credit indicator",
+    "credit debit indicator",
+    "indicator",
+    "tipo",
+    "mutatiesoort",
+    "transaction direction",
+    "debet credit",
+    "credit debet",
+}
+_BALANCE_WORDS = ("balance", "saldo", "kontostand", "solde", "balans")
+_CURRENCY_NAMES = {
+    "currency",
+    "wahrung",
+    "waehrung",
+    "devise",
+    "moneda",
+    "divisa",
+    "munt",
+    "valuta",
+    "monn",
+    "ccy",
+    "cur",
+    "curr",
+    "currency code",
+    "iso currency",
+    "monnaie",
+}
+_CURRENCY_EXCLUDE = ("original", "converted", "transfer", "exchange", "foreign")
+_CATEGORY_WORDS = ("categ", "kategorie", "rubri")
+_PAYEE_NAMES = {
+    "payee",
+    "name",
+    "merchant",
+    "merchant name",
+    "partner name",
+    "counterparty",
+    "beneficiary",
+    "auftraggeber empfanger",
+    "empfanger",
+    "auftraggeber",
+    "beguenstigter zahlungspflichtiger",
+    "beguenstigter",
+    "zahlungsempfanger",
+    "naam",
+    "naam omschrijving",
+    "tegenpartij",
+    "beneficiaire",
+    "nom",
+    "destinataire",
+    "ordenante",
+    "beneficiario",
+    "counter party",
+    "payer",
+    "payee name",
+    "recipient",
+    "name of counterparty",
+}
+_DESC_PRIMARY = {
+    "description",
+    "desc",
+    "details",
+    "narrative",
+    "transaction description",
+    "beschreibung",
+    "verwendungszweck",
+    "buchungstext",
+    "libelle",
+    "libelle operation",
+    "descripcion",
+    "concepto",
+    "omschrijving",
+    "mededelingen",
+    "memo",
+    "items",
+    "transaction details",
+    "detalle",
+    "texto",
+    "text",
+    "particulars",
+    "transaktionstext",
+    "intitule",
+    "payment details",
+    "reason",
+    "remarks",
+    "communication",
+}
+_DESC_EXTRA = re.compile(r"(vwz|verwendungszweck|description|memo|zeile|line|libelle|detail)\s*\d+")
+_DESC_MEMO = {
+    "memo",
+    "verwendungszweck",
+    "payment reference",
+    "reason",
+    "mededelingen",
+    "communication",
+    "buchungstext",
+}
+
+
+def _score(role: str, name: str) -> int:
+    """How strongly a normalised header name suggests a role (0 = not at all, 10 = certain)."""
+    words = set(name.split())
+    if role == "date":
+        if any(w in name for w in _DATE_SECONDARY):
+            return 4 if ("date" in name or "datum" in name or "fecha" in name or "tag" in name) else 0
+        if name in _DATE_PRIMARY:
+            return 10
+        if "date" in words or "datum" in words or "fecha" in words or name.endswith(("date", "datum")):
+            return 6
+        return 5 if name in ("created", "created at", "timestamp", "time stamp") else 0
+    if role == "amount":
+        if any(w in name for w in _AMOUNT_EXCLUDE):
+            return 0
+        if name in _AMOUNT_PRIMARY:
+            return 10 if name not in ("total", "sum", "summe") else 7
+        first = name.split(" ", 1)[0]
+        if first in _AMOUNT_WORDS and len(name.split()) == 2 and len(name.split()[1]) == 3:
+            return 10  # "Amount (EUR)", "Betrag EUR"
+        return 6 if any(w in name for w in _AMOUNT_WORDS) else 0
+    if role in ("debit", "credit"):
+        known = _DEBIT_NAMES if role == "debit" else _CREDIT_NAMES
+        head, _, tail = name.rpartition(" ")
+        # "Débit euros", "Haben EUR": the column name plus the currency it is kept in.
+        return 10 if name in known or (head in known and _currency_word(tail)) else 0
+    if role == "direction":
+        return 10 if name in _DIRECTION_NAMES else 0
+    if role == "balance":
+        return 10 if any(w in name for w in _BALANCE_WORDS) and "anterior" not in name else 0
+    if role == "currency":
+        if any(w in name for w in _CURRENCY_EXCLUDE):
+            return 0
+        return 10 if name in _CURRENCY_NAMES or name.endswith(" currency") else 0
+    if role == "category":
+        if not any(w in name for w in _CATEGORY_WORDS):
+            return 0
+        return 4 if "sub" in name else 10
+    if role == "description":
+        if name in _PAYEE_NAMES or name in _DESC_PRIMARY or _DESC_EXTRA.fullmatch(name):
+            return 10
+        return 5 if ("description" in name or "name" in words or "payee" in name) else 0
+    return 0
+
+
+def _currency_word(word: str) -> str | None:
+    if word in ("eur", "euro", "euros"):
+        return "EUR"
+    return word.upper() if len(word) == 3 and word.upper() in COMMON_CODES.split("|") else None
+
+
+def _header_score(row: list[str]) -> int:
+    names = [norm_name(c) for c in row]
+    if any(date_shape(c) is not None or _is_amount(c) for c in row if c.strip()):
+        return 0
+    return sum(1 for n in names if n and any(_score(r, n) >= 5 for r in ROLES))
+
+
+def _is_amount(raw: str) -> bool:
+    shape = amount_shape(raw)
+    return shape is not None and (shape.value(".") is not None or shape.value(",") is not None)
+
+
+@dataclass
+class _ColumnStats:
+    """What the sample says about one column's values."""
+
+    filled: int = 0
+    dates: int = 0
+    amounts: int = 0
+    negatives: int = 0
+    directions: int = 0
+    currencies: int = 0
+    decimals: int = 0  # amounts with a decimal separator
+    text: int = 0
+    length: int = 0
+    symbols: Counter[str] = field(default_factory=Counter)
+
+    def add(self, raw: str) -> None:
+        s = raw.strip()
+        if not s:
+            return
+        self.filled += 1
+        self.length += len(s)
+        if date_shape(s) is not None:
+            self.dates += 1
+        shape = amount_shape(s)
+        if shape is not None and (shape.value(".") is not None or shape.value(",") is not None):
+            self.amounts += 1
+            self.negatives += shape.negative
+            self.decimals += shape.decimal_vote() is not None or "." in shape.body or "," in shape.body
+            if shape.currency:
+                self.symbols[shape.currency] += 1
+        if direction_of(s) is not None:
+            self.directions += 1
+        if currency_code(s) is not None and s.isalpha():
+            self.currencies += 1
+        if date_shape(s) is None and shape is None:
+            self.text += 1
+
+    def share(self, n: int) -> float:
+        return n / self.filled if self.filled else 0.0
+
+
+def _column_stats(rows: list[list[str]], width: int) -> list[_ColumnStats]:
+    stats = [_ColumnStats() for _ in range(width)]
+    for row in rows:
+        for i, cell in enumerate(row[:width]):
+            stats[i].add(cell)
+    return stats
+
+
+def _find_header(
+    records: list[tuple[int, list[str]]], width: int, wanted: list[str]
+) -> tuple[int, list[str]] | None:
+    if wanted:
+        folded = {norm_name(w) for w in wanted}
+        for line, row in records[:60]:
+            names = {norm_name(c) for c in row}
+            if folded <= names:
+                return line, row
+        return None
+    for line, row in records[:40]:
+        if len(row) >= max(2, width // 2) and _header_score(row) >= 2:
+            return line, row
+    # A header with words we do not know: the first full-width row without a date, followed by dated rows.
+    full = [(ln, r) for ln, r in records[:40] if len(r) >= max(2, width - 1)]
+    if len(full) >= 2:
+        (line, row), rest = full[0], full[1:6]
+        if (
+            not any(date_shape(c) or _is_amount(c) for c in row if c.strip())
+            and rest
+            and all(any(date_shape(c) for c in r) for _, r in rest)
+        ):
+            return line, row
+    return None
+
+
+def _resolve_name(header: list[str], name: str, source: str) -> int:
+    for i, h in enumerate(header):
+        if h.strip() == name.strip():
+            return i
+    key = norm_name(name)
+    for i, h in enumerate(header):
+        if norm_name(h) == key:
+            return i
+    raise InputError(f"column {name!r} not found in the header", source=source)
+
+
+def _assign_roles(
+    header: list[str] | None, stats: list[_ColumnStats], mapped: dict[str, list[int]], n_rows: int
+) -> dict[str, list[int]]:
+    """Role -> column indexes: mapped roles as given, the rest from header names, then from values."""
+    width = len(stats)
+    names = [norm_name(h) for h in header] if header else [""] * width
+    roles: dict[str, list[int]] = {r: list(ix) for r, ix in mapped.items()}
+    used = {i for ix in roles.values() for i in ix}
+
+    def free(i: int) -> bool:
+        return i not in used
+
+    def best(role: str, ok: Callable[[int], bool], minimum: int = 5) -> int | None:
+        scored = [(_score(role, names[i]), -i) for i in range(width) if free(i) and ok(i)]
+        scored = [s for s in scored if s[0] >= minimum]
+        return -max(scored)[1] if scored else None
+
+    def take(role: str, i: int | None) -> None:
+        if i is not None:
+            roles.setdefault(role, []).append(i)
+            used.add(i)
+
+    def datey(i: int) -> bool:
+        return stats[i].dates > 0 and stats[i].share(stats[i].dates) >= 0.5
+
+    def moneyish(i: int) -> bool:
+        s = stats[i]
+        return s.filled == 0 or s.share(s.amounts) >= 0.5
+
+    def moneyful(i: int) -> bool:
+        return stats[i].amounts > 0 and moneyish(i)
+
+    if "date" not in roles:
+        take("date", best("date", datey) if header else None)
+    if "date" not in roles:
+        take(
+            "date",
+            next(
+                (i for i in range(width) if free(i) and datey(i) and stats[i].share(stats[i].dates) >= 0.8),
+                None,
+            ),
+        )
+    money_given = any(r in roles for r in ("amount", "debit", "credit"))
+    if not money_given and header:
+        debit, credit = best("debit", moneyish), best("credit", moneyish)
+        amount = best("amount", moneyful)
+        amount_score = _score("amount", names[amount]) if amount is not None else 0
+        if debit is not None and credit is not None and debit != credit and amount_score < 10:
+            take("debit", debit)
+            take("credit", credit)
+        else:
+            take("amount", amount)
+    if not any(r in roles for r in ("amount", "debit", "credit")):
+        _money_from_values(stats, n_rows, used, take)
+    if "direction" not in roles and "amount" in roles:
+        amount_col = stats[roles["amount"][0]]
+
+        def dir_ok(i: int) -> bool:
+            s = stats[i]
+            return s.directions > 0 and s.share(s.directions) >= 0.9
+
+        if amount_col.negatives == 0:
+            i = best("direction", dir_ok) if header else None
+            if i is None and not header:
+                i = next((i for i in range(width) if free(i) and dir_ok(i) and stats[i].filled), None)
+            take("direction", i)
+    if "balance" not in roles and header:
+        take("balance", best("balance", moneyful))
+    if "currency" not in roles:
+
+        def cur(i: int) -> bool:
+            return stats[i].currencies > 0 and stats[i].share(stats[i].currencies) >= 0.9
+
+        take("currency", best("currency", cur) if header else None)
+    if "category" not in roles and header:
+        take("category", best("category", lambda i: True))
+    if "description" not in roles:
+        _description_columns(names, stats, free, take, header is not None)
+    return roles
+
+
+def _money_from_values(
+    stats: list[_ColumnStats], rows: int, used: set[int], take: Callable[[str, int | None], None]
+) -> None:
+    """Headerless money columns: prefer columns with decimals; two half-filled ones are debit/credit."""
+    cands = [
+        i
+        for i, s in enumerate(stats)
+        if i not in used and s.amounts and s.share(s.amounts) >= 0.8 and s.dates < s.amounts and s.decimals
+    ]
+    if not cands:
+        cands = [i for i, s in enumerate(stats) if i not in used and s.amounts and s.share(s.amounts) >= 0.8]
+    if not cands:
+        return
+    if len(cands) >= 2:
+        a, b = stats[cands[0]], stats[cands[1]]
+        # Two unsigned columns that are never both filled are withdrawals and deposits.
+        if not a.negatives and not b.negatives and a.filled + b.filled <= rows and a.filled < rows > b.filled:
+            take("debit", cands[0])
+            take("credit", cands[1])
+            if len(cands) >= 3:
+                take("balance", cands[2])
+            return
+    take("amount", cands[0])
+    if len(cands) >= 2:
+        take("balance", cands[-1])
+
+
+def _description_columns(
+    names: list[str],
+    stats: list[_ColumnStats],
+    free: Callable[[int], bool],
+    take: Callable[[str, int | None], None],
+    has_header: bool,
+) -> None:
+    width = len(stats)
+    if has_header:
+        payees = [i for i in range(width) if free(i) and names[i] in _PAYEE_NAMES]
+        primary = [
+            i for i in range(width) if free(i) and names[i] in _DESC_PRIMARY and names[i] not in _DESC_MEMO
+        ]
+        memos = [
+            i for i in range(width) if free(i) and (names[i] in _DESC_MEMO or _DESC_EXTRA.fullmatch(names[i]))
+        ]
+        # Payee first, then the main description, then memo lines: "Drillisch AG SEPA-Lastschrift Rechnung".
+        chosen = list(dict.fromkeys(payees + primary[:1] + memos))
+        if not chosen:
+            weak = [(_score("description", names[i]), -i) for i in range(width) if free(i)]
+            weak = [w for w in weak if w[0] >= 5]
+            if weak:
+                chosen = [-max(weak)[1]]
+        for i in chosen:
+            take("description", i)
+        if chosen:
+            return
+    texty = [i for i in range(width) if free(i) and stats[i].text and stats[i].share(stats[i].text) >= 0.6]
+    if texty:
+        take("description", texty[0])
+
+
+# ================================================================ detection
+
+
+def _check_roles(columns: dict[str, Any], *, source: str) -> None:
+    unknown = set(columns) - set(ROLES)
+    if unknown:
+        raise InputError(f"unknown column role(s): {', '.join(sorted(unknown))}", source=source)
+
+
+def _check_format(fmt: StatementFormat) -> None:
+    if fmt.date_order not in DATE_ORDERS or fmt.decimal_sep not in (".", ","):
+        raise InputError("statement format has a bad date_order or decimal_sep")
+    if "date" not in fmt.columns:
+        raise InputError("statement format has no date column")
+    _check_roles(fmt.columns, source="format")
+    try:
+        codecs.lookup(fmt.encoding)
+    except LookupError as exc:
+        raise InputError(f"unknown encoding {fmt.encoding!r}") from exc
+
+
+def detect_format(
+    opener: Opener,
+    *,
+    source: str = "<csv>",
+    preset: str | ColumnPreset | None = None,
+    column_map: dict[str, str] | None = None,
+    account_type: str = "checking",
+    default_currency: str = "USD",
+) -> StatementFormat:
+    """Decide encoding, delimiter, header, column roles, date order, decimal separator and sign rule.
+
+    A preset or column map (role -> header name, '|' joins several names) overrides name detection;
+    account_type='credit' flips a single signed amount column (card exports list charges positive)."""
+    if isinstance(preset, str):
+        if preset not in PRESETS:
+            raise InputError(
+                f"unknown preset {preset!r} (known: {', '.join(sorted(PRESETS))})", source=source
+            )
+        preset = PRESETS[preset]
+    if preset is not None and preset.account_type and account_type == "checking":
+        account_type = preset.account_type
+    if account_type not in ACCOUNT_TYPES:
+        raise InputError(f"account_type must be one of {', '.join(ACCOUNT_TYPES)}", source=source)
+    wanted: dict[str, list[str]] = {}
+    if preset is not None:
+        wanted.update({r: list(n) for r, n in preset.columns.items()})
+    if column_map:
+        _check_roles(column_map, source=source)
+        wanted.update({r: [n for n in str(v).split("|") if n.strip()] for r, v in column_map.items()})
+
+    encoding = preset.encoding if preset and preset.encoding else _detect_encoding(opener, source)
+    sample = _sample_text(opener, encoding, source)
+    if not sample.strip():
+        raise InputError("file has no text", source=source)
+    if preset and preset.delimiter:
+        delimiter = preset.delimiter
+        records = _parse_sample(sample, delimiter)
+    else:
+        delimiter, records = _pick_delimiter(sample, source)
+    widths = Counter(len(r) for _, r in records if len(r) >= 2) or Counter({1: 1})
+    width = max(widths.items(), key=lambda kv: (kv[1], kv[0]))[0]
+
+    all_indexes = all(n.strip().isdigit() for ns in wanted.values() for n in ns) and bool(wanted)
+    named = [n for ns in wanted.values() for n in ns] if not all_indexes else []
+    found = _find_header(records, width, named)
+    if named and found is None:
+        missing = ", ".join(repr(n) for n in named)
+        raise InputError(f"header with column(s) {missing} not found", source=source)
+    header: list[str] | None = None
+    if found is not None:
+        header_line, header = found[0], [c.strip() for c in found[1]]
+        data = [
+            r
+            for ln, r in records
+            if ln > header_line and any(c.strip() for c in r) and [c.strip() for c in r] != header
+        ]
+        start = next((ln for ln, _ in records if ln > header_line), header_line + 1)
+        width = len(header)  # cells past the header have no name to map them by
+    else:
+        header_line = None
+        start_rec = next(
+            ((ln, r) for ln, r in records if len(r) >= max(2, width - 1) and any(date_shape(c) for c in r)),
+            None,
+        )
+        if start_rec is None:
+            raise InputError("no date column found (no header and no row with a date)", source=source)
+        start = start_rec[0]
+        data = [r for ln, r in records if ln >= start and any(c.strip() for c in r)]
+    stats = _column_stats(data, width)
+
+    mapped: dict[str, list[int]] = {}
+    for role, names in wanted.items():
+        idx = [int(n) if all_indexes else _resolve_name(header or [], n, source) for n in names]
+        if any(i >= width for i in idx):
+            raise InputError(f"column index out of range for role {role!r}", source=source)
+        mapped[role] = idx
+    roles = _assign_roles(header, stats, mapped, len(data))
+    if "date" not in roles:
+        raise InputError("no date column found", source=source)
+    if not any(r in roles for r in ("amount", "debit", "credit")):
+        raise InputError("no amount column found", source=source)
+
+    date_order, decimal_sep, symbols = _scan_columns(opener, encoding, delimiter, start, roles, source)
+    if preset and preset.date_order:
+        date_order = preset.date_order
+    if preset and preset.decimal_sep:
+        decimal_sep = preset.decimal_sep
+
+    currency = default_currency.upper()
+    header_codes = [
+        code
+        for i in roles.get("amount", []) + roles.get("debit", [])
+        if header and (code := _currency_word(norm_name(header[i]).rpartition(" ")[2]))
+    ]
+    if preset and preset.currency:
+        currency = preset.currency
+    elif header_codes:
+        currency = header_codes[0]
+    elif symbols:
+        currency = symbols.most_common(1)[0][0]
+
+    if "debit" in roles or "credit" in roles:
+        sign_rule = "debit_credit"
+    elif "direction" in roles:
+        sign_rule = "direction:" + (header[roles["direction"][0]] if header else str(roles["direction"][0]))
+    elif account_type == "credit":
+        sign_rule = "amount_flipped(credit)"
+    else:
+        sign_rule = "amount"
+    columns: dict[str, list[str | int]] = {
+        role: [header[i] if header else i for i in roles[role]] for role in ROLES if role in roles
+    }
+    return StatementFormat(
+        encoding=encoding,
+        delimiter=delimiter,
+        header_line=header_line,
+        data_start_line=start,
+        columns=columns,
+        date_order=date_order,
+        decimal_sep=decimal_sep,
+        sign_rule=sign_rule,
+        currency=currency,
+    )
+
+
+def _scan_columns(
+    opener: Opener,
+    encoding: str,
+    delimiter: str,
+    start: int,
+    roles: dict[str, list[int]],
+    source: str,
+) -> tuple[str, str, Counter[str]]:
+    """One streaming pass: date order from every date value, decimal separator from every amount,
+    and the currencies the rows name (currency column, symbols, codes)."""
+    date_col = roles["date"][0]
+    cur_col = roles["currency"][0] if "currency" in roles else -1
+    money = (
+        roles.get("amount", []) + roles.get("debit", []) + roles.get("credit", []) + roles.get("balance", [])
+    )
+    no_dmy = no_mdy = numeric = 0
+    seps: Counter[str] = Counter()
+    votes: Counter[str] = Counter()
+    symbols: Counter[str] = Counter()
+    for line, row in _records(opener, encoding, delimiter, source):
+        if line < start:
+            continue
+        shape = date_shape(row[date_col]) if date_col < len(row) else None
+        if shape is not None and shape.fixed is None:
+            numeric += 1
+            seps[shape.sep] += 1
+            no_dmy += not shape.fits("DMY")
+            no_mdy += not shape.fits("MDY")
+        for i in money:
+            if i < len(row) and (amt := amount_shape(row[i])) is not None:
+                if vote := amt.decimal_vote():
+                    votes[vote] += 1
+                if amt.currency:
+                    symbols[amt.currency] += 1
+        if 0 <= cur_col < len(row) and (code := currency_code(row[cur_col])):
+            symbols[code] += 1
+    decimal_sep = "," if votes[","] > votes["."] else "."
+    if numeric == 0:
+        order = "YMD"
+    elif no_mdy and not no_dmy:
+        order = "DMY"
+    elif no_dmy and not no_mdy:
+        order = "MDY"
+    elif no_dmy or no_mdy:
+        order = "DMY" if no_dmy < no_mdy else "MDY"  # mixed: keep the order that fits more rows
+    else:
+        # Every value fits both: dotted dates and decimal commas are day-first conventions.
+        order = "DMY" if seps.most_common(1)[0][0] == "." or decimal_sep == "," else "MDY"
+    return order, decimal_sep, symbols
+
+
+# ================================================================ reading
+
+_BALANCE_PHRASES = (
+    "saldo anterior",
+    "saldo inicial",
+    "saldo final",
+    "saldo actual",
+    "opening balance",
+    "closing balance",
+    "balance brought forward",
+    "balance carried forward",
+    "brought forward",
+    "carried forward",
+    "previous balance",
+    "new balance",
+    "starting balance",
+    "ending balance",
+    "anfangssaldo",
+    "endsaldo",
+    "alter kontostand",
+    "neuer kontostand",
+    "alter saldo",
+    "neuer saldo",
+    "solde initial",
+    "solde final",
+    "solde precedent",
+    "nouveau solde",
+    "ancien solde",
+    "solde au",
+    "beginsaldo",
+    "eindsaldo",
+    "startsaldo",
+    "saldo",
+    "balance",
+    "kontostand",
+    "solde",
+)
+_TOTAL_WORDS = {
+    "total",
+    "totals",
+    "summe",
+    "gesamt",
+    "gesamtsumme",
+    "totaal",
+    "sum",
+    "grand total",
+    "total general",
+    "totaux",
+    "suma",
+    "total movimientos",
+    "totales",
+}
+
+
+_BALANCE_EXACT = frozenset(_BALANCE_PHRASES)
+_BALANCE_PREFIXES = tuple(p + " " for p in _BALANCE_PHRASES if len(p) > 7)
+
+
+def _trailer_reason(row: list[str], skip: set[int]) -> str | None:
+    for i, cell in enumerate(row):
+        text = cell.strip()
+        # Cheap filter first: trailer labels are short words; most cells are numbers or long text.
+        if i in skip or not text or len(text) > 60 or not text[0].isalpha():
+            continue
+        name = norm_name(text)
+        if name in _TOTAL_WORDS or name.rstrip(" s") in _TOTAL_WORDS:
+            return f"totals line ({text!r})"
+        if name in _BALANCE_EXACT or name.startswith(_BALANCE_PREFIXES):
+            return f"balance line ({text!r})"
+    return None
+
+
+def _cell(row: list[str], i: int) -> str:
+    return row[i].strip() if i < len(row) else ""
+
+
+def read_statement(
+    opener: Opener, fmt: StatementFormat, *, source: str = "<csv>"
+) -> Iterator[StatementRow | SkippedRow]:
+    """Stream every data record as a StatementRow or a SkippedRow (with the reason), in file order.
+
+    Lines before data_start_line (preamble, header) and blank records are not data and are not yielded.
+    Raises InputError only when the file itself is unreadable (bad CSV quoting, a header gone missing)."""
+    _check_format(fmt)
+    roles: dict[str, list[int]] | None = None
+    header: list[str] | None = None
+    if fmt.header_line is None:
+        try:
+            roles = {r: [int(c) for c in cols] for r, cols in fmt.columns.items()}
+        except ValueError as exc:
+            raise InputError("headerless format must name columns by index", source=source) from exc
+    account_flip = fmt.sign_rule == "amount_flipped(credit)"
+    for line, row in _records(opener, fmt.encoding, fmt.delimiter, source):
+        if fmt.header_line is not None and line == fmt.header_line:
+            header = [c.strip() for c in row]
+            roles = {
+                r: [_resolve_name(header, str(c), source) for c in cols] for r, cols in fmt.columns.items()
+            }
+            continue
+        if line < fmt.data_start_line or not any(c.strip() for c in row):
+            continue
+        if roles is None:
+            raise InputError(f"header expected on line {fmt.header_line} was not found", source=source)
+        if header is not None and [c.strip() for c in row] == header:
+            yield SkippedRow(line, "repeated header")
+            continue
+        money_cols = {i for r in ("amount", "debit", "credit", "balance") for i in roles.get(r, [])}
+        yield _row(line, row, roles, money_cols, fmt, account_flip)
+
+
+def _row(
+    line: int,
+    row: list[str],
+    roles: dict[str, list[int]],
+    money_cols: set[int],
+    fmt: StatementFormat,
+    flip: bool,
+) -> StatementRow | SkippedRow:
+    if reason := _trailer_reason(row, money_cols):
+        return SkippedRow(line, reason)
+    raw_date = _cell(row, roles["date"][0])
+    shape = date_shape(raw_date)
+    date = shape.resolve(fmt.date_order) if shape else None
+    if date is None:
+        if not raw_date:
+            return SkippedRow(line, "no date")
+        return SkippedRow(line, f"date {raw_date!r} is not a date")
+    currency = fmt.currency
+    if "currency" in roles and (code := currency_code(_cell(row, roles["currency"][0]))):
+        currency = code
+
+    def money(raw: str) -> tuple[Decimal, str | None] | SkippedRow:
+        amt = amount_shape(raw)
+        value = amt.value(fmt.decimal_sep) if amt else None
+        if amt is None or value is None:
+            return SkippedRow(line, f"amount {raw!r} is not a number")
+        return value, amt.currency
+
+    amount: Decimal
+    symbol_ccy: str | None = None
+    if "debit" in roles or "credit" in roles:
+        total = Decimal(0)
+        seen = False
+        for role, sign in (("debit", -1), ("credit", 1)):
+            raw = _cell(row, roles[role][0]) if role in roles else ""
+            if not raw:
+                continue
+            got = money(raw)
+            if isinstance(got, SkippedRow):
+                return got
+            seen = True
+            total += sign * abs(got[0])
+            symbol_ccy = symbol_ccy or got[1]
+        if not seen:
+            return SkippedRow(line, "no amount")
+        amount = total
+    else:
+        raw = _cell(row, roles["amount"][0])
+        if not raw:
+            return SkippedRow(line, "no amount")
+        got = money(raw)
+        if isinstance(got, SkippedRow):
+            return got
+        amount, symbol_ccy = got
+        if "direction" in roles:
+            raw_dir = _cell(row, roles["direction"][0])
+            direction = direction_of(raw_dir)
+            if direction is None:
+                return SkippedRow(line, f"direction {raw_dir!r} is neither debit nor credit")
+            amount = direction * abs(amount)
+        elif flip:
+            amount = -amount
+    if "currency" not in roles and symbol_ccy:
+        currency = symbol_ccy
+    minor = to_minor(amount, currency)
+    if from_minor(minor, currency) != amount:
+        return SkippedRow(line, f"amount {amount} has more decimals than {currency} allows")
+    balance = None
+    if "balance" in roles and (raw_bal := _cell(row, roles["balance"][0])):
+        amt = amount_shape(raw_bal)
+        bal = amt.value(fmt.decimal_sep) if amt else None
+        balance = to_minor(bal, currency) if bal is not None else None
+    description = " ".join(c for i in roles.get("description", []) if (c := " ".join(_cell(row, i).split())))
+    category = _cell(row, roles["category"][0]) if "category" in roles else ""
+    return StatementRow(
+        line=line,
+        date=date,
+        amount_minor=minor,
+        currency=currency,
+        description=description,
+        balance_minor=balance,
+        category=category or None,
+    )
+
+
+# ================================================================ helpers for callers
+
+_CARD = re.compile(
+    r"(?:[x*#]{2,}[\s-]?\d{2,4}|\b\d{4}[\s-]?[x*]{2,}[\s\dx*-]*\b|\b(?:\d{4}[\s-]?){3}\d{1,4}\b)"
+)
+_DATEISH = re.compile(r"\b\d{1,4}[./-]\d{1,2}(?:[./-]\d{1,4})?\b|\b\d{1,2}:\d{2}(?::\d{2})?\b")
+_REF = re.compile(r"\b(?=[a-z0-9-]*\d)[a-z0-9-]{6,}\b|#\s*\d+")
+
+
+def normalise_description(text: str) -> str:
+    """Casefold, drop card numbers, dates, times and reference ids, collapse spaces (for fingerprints)."""
+    s = text.casefold()
+    s = _CARD.sub(" ", s)
+    s = _DATEISH.sub(" ", s)
+    s = _REF.sub(" ", s)
+    s = re.sub(r"[^\w&@.+]+|_", " ", s)
+    s = re.sub(r"(?<!\w)[.+]|[.+](?!\w)", " ", s)
+    return " ".join(s.split())
+
+
+def preview(
+    opener: Opener,
+    *,
+    source: str = "<csv>",
+    preset: str | ColumnPreset | None = None,
+    column_map: dict[str, str] | None = None,
+    account_type: str = "checking",
+    default_currency: str = "USD",
+    limit: int | None = 50,
+) -> dict[str, Any]:
+    """{'format': {...}, 'rows': [{'date', 'amount', 'description'}], 'skipped': [{'line', 'reason'}]}.
+
+    At most `limit` rows and `limit` skipped entries (None = all); reading stops once rows are full."""
+    fmt = detect_format(
+        opener,
+        source=source,
+        preset=preset,
+        column_map=column_map,
+        account_type=account_type,
+        default_currency=default_currency,
+    )
+    rows: list[dict[str, str]] = []
+    skipped: list[dict[str, Any]] = []
+    for item in read_statement(opener, fmt, source=source):
+        if isinstance(item, SkippedRow):
+            if limit is None or len(skipped) < limit:
+                skipped.append({"line": item.line, "reason": item.reason})
+            continue
+        if limit is not None and len(rows) >= limit:
+            break
+        rows.append(
+            {
+                "date": item.date.isoformat(),
+                "amount": format_minor(item.amount_minor, item.currency),
+                "description": item.description,
+            }
+        )
+    return {"format": fmt.to_dict(), "rows": rows, "skipped": skipped}

@@ -1,0 +1,133 @@
+"""The finjobs worker: RQ's HerokuWorker (SIGTERM-safe) plus count-based trimming of finished jobs,
+run as a pool of forked processes with heavy modules preloaded once in the parent."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from redis import Redis
+from rq.registry import FinishedJobRegistry
+from rq.worker import HerokuWorker, SimpleWorker
+from rq.worker_pool import WorkerPool
+
+from finjobs.queue.registry import FINISHED_KEEP, QUEUES, SERIALIZER, JsonJob, JsonQueue
+
+log = logging.getLogger(__name__)
+
+
+def trim_finished(queue: JsonQueue, keep: int = FINISHED_KEEP) -> int:
+    """Delete all but the newest `keep` finished jobs of a queue; returns how many went."""
+    registry = FinishedJobRegistry(queue=queue)
+    # Scores are expiry times; every finjobs job has the same result TTL, so score order is finish order.
+    old = queue.connection.zrange(registry.key, 0, -(keep + 1))
+    for raw in old:
+        job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+        registry.remove(job_id, delete_job=True)
+    return len(old)
+
+
+class TrimFinishedMixin:
+    """Keeps the newest FINISHED_KEEP finished jobs per queue after every success."""
+
+    def handle_job_success(self, job: Any, queue: Any, started_job_registry: Any, execution: Any) -> None:
+        super().handle_job_success(job, queue, started_job_registry, execution)  # type: ignore[misc]
+        trim_finished(queue)
+
+
+class FinjobsWorker(TrimFinishedMixin, HerokuWorker):
+    """On SIGTERM: take no new job; the running job gets ~25 s to finish (Heroku kills at 30 s), then
+    ShutDownImminentException aborts it, its transaction rolls back, and its retry re-queues it."""
+
+    imminent_shutdown_delay = 25
+
+
+class FinjobsSimpleWorker(TrimFinishedMixin, SimpleWorker):
+    """Runs jobs in-process (no fork): tests, and debugging with a debugger attached."""
+
+
+def simple_worker(connection: Redis, queue_names: list[str]) -> FinjobsSimpleWorker:
+    queues = [JsonQueue(name, connection=connection) for name in queue_names]
+    return FinjobsSimpleWorker(
+        queues, connection=connection, serializer=SERIALIZER, job_class=JsonJob, queue_class=JsonQueue
+    )
+
+
+def preload(queue_names: list[str]) -> list[str]:
+    """Import heavy modules once in the parent so forked work horses share them (copy-on-write)."""
+    loaded = []
+    for name in queue_names:
+        for module in QUEUES[name].preload:
+            try:
+                mod = importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name != module:
+                    raise
+                continue  # adapter not built yet: nothing to preload
+            hook = getattr(mod, "preload", None)
+            if callable(hook):
+                hook()
+            loaded.append(module)
+    return loaded
+
+
+class SlotPool(WorkerPool):
+    """RQ's WorkerPool with a fixed number of worker processes per queue, each listening to its one
+    queue: per-queue concurrency holds exactly, and single-queue workers get RQ's reliable dequeue."""
+
+    def __init__(self, slots: dict[str, int], connection: Redis, **kwargs: Any) -> None:
+        super().__init__(list(slots), connection=connection, num_workers=sum(slots.values()), **kwargs)
+        self.slots = dict(slots)
+        self.assignment: dict[str, str] = {}  # worker name -> queue name
+        self._all_queue_names = list(slots)
+
+    def _start_for(self, queue_name: str, burst: bool, logging_level: str = "INFO") -> None:
+        before = set(self.worker_dict)
+        self._queue_names = [queue_name]
+        try:
+            self.start_worker(burst=burst, logging_level=logging_level)
+        finally:
+            self._queue_names = self._all_queue_names
+        for name in set(self.worker_dict) - before:
+            self.assignment[name] = queue_name
+
+    def start_workers(self, burst: bool = True, _sleep: float = 0, logging_level: str = "INFO") -> None:
+        self._logging_level = logging_level
+        for queue_name, count in self.slots.items():
+            for _ in range(count):
+                self._start_for(queue_name, burst, logging_level)
+
+    def check_workers(self, respawn: bool = True) -> None:
+        self.reap_workers()
+        if not respawn or self.status == self.Status.STOPPED:
+            return
+        alive: dict[str, int] = dict.fromkeys(self.slots, 0)
+        for name in self.worker_dict:
+            alive[self.assignment[name]] += 1
+        for queue_name, count in self.slots.items():
+            for _ in range(count - alive[queue_name]):
+                log.warning("respawning a worker for %s", queue_name)
+                self._start_for(queue_name, self._burst, getattr(self, "_logging_level", "INFO"))
+
+
+def run_pool(
+    connection: Redis,
+    slots: dict[str, int],
+    *,
+    burst: bool = False,
+    logging_level: str = "INFO",
+) -> None:
+    """Run the workers (`slots`: queue name -> processes) until SIGTERM/SIGINT, or until empty in burst."""
+    loaded = preload(list(slots))
+    if loaded:
+        log.info("preloaded %s", ", ".join(loaded))
+    pool = SlotPool(
+        slots,
+        connection,
+        worker_class=FinjobsWorker,
+        serializer=SERIALIZER,
+        job_class=JsonJob,
+        queue_class=JsonQueue,
+    )
+    pool.start(burst=burst, logging_level=logging_level)

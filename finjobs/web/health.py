@@ -1,0 +1,32 @@
+"""GET /healthz: the only unauthenticated endpoint; checks the database and Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    from finjobs.db.engine import get_engine
+    from finjobs.queue.connection import connect_redis
+
+    settings = current_app.config["FINJOBS_SETTINGS"]
+    checks: dict[str, str] = {}
+    try:
+        with get_engine(settings.database_url).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # a health check reports, it does not crash
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        connect_redis(settings)
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return jsonify(status="ok" if ok else "degraded", checks=checks), 200 if ok else 503
