@@ -76,6 +76,11 @@ class Settings:
     timezone: str = "UTC"
     max_upload_bytes: int = 50 * 1024 * 1024
     log_level: str = "INFO"
+    # notifications: SMTP server (smtp://[user:pass@]host:port, smtps:// for TLS) and a signed webhook
+    smtp_url: str | None = None
+    mail_from: str = "finjobs@localhost"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -108,6 +113,10 @@ class Settings:
             timezone=_zone(env.get("FINJOBS_TIMEZONE", "UTC")),
             max_upload_bytes=_int(env, "FINJOBS_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, 1, 2**40),
             log_level=_level(env.get("FINJOBS_LOG_LEVEL", "INFO")),
+            smtp_url=_url(env, "FINJOBS_SMTP_URL", {"smtp", "smtps"}),
+            mail_from=env.get("FINJOBS_MAIL_FROM", "").strip() or "finjobs@localhost",
+            webhook_url=_url(env, "FINJOBS_WEBHOOK_URL", {"http", "https"}),
+            webhook_secret=env.get("FINJOBS_WEBHOOK_SECRET", "").strip() or None,
         )
 
 
@@ -122,6 +131,20 @@ def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> i
     if not lo <= value <= hi:
         raise ConfigError(f"{name} must be between {lo} and {hi} (got {value})")
     return value
+
+
+def _url(env: Mapping[str, str], name: str, schemes: set[str]) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ConfigError(f"{name} must be a {' or '.join(sorted(schemes))} URL with a host (got {raw!r})")
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ConfigError(f"{name} has an invalid port: {raw!r}") from None
+    return raw
 
 
 def _zone(name: str) -> str:

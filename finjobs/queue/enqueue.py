@@ -30,16 +30,18 @@ def enqueue(
     meta: dict[str, Any] | None = None,
     retry_intervals: Sequence[int] = RETRY_INTERVALS,
     at_front: bool = False,
+    priority: str = "normal",
     **kwargs: Any,
 ) -> JsonJob:
-    """Put `func` (a dotted path into finjobs.jobs) on a queue. Args must be JSON primitives."""
+    """Put `func` (a dotted path into finjobs.jobs) on a queue. Args must be JSON primitives.
+    `priority` picks one of the queue's levels (forecast-compute: high > normal > low)."""
     if job_id is not None:
         if not _JOB_ID.match(job_id):
             raise ValueError(f"job id {job_id!r} must match [A-Za-z0-9_-]+")
         existing = fetch_job(connection, job_id)
         if existing is not None and existing.get_status() in _LIVE:
             return existing
-    queue = get_queue(connection, queue_name)
+    queue = get_queue(connection, queue_name, priority)
     retry = Retry(max=len(retry_intervals), interval=list(retry_intervals)) if retry_intervals else None
     job = queue.enqueue(
         func,

@@ -29,6 +29,23 @@ class QueueSpec:
     description: str
     job_timeout: int  # seconds a single job may run before RQ kills it
     preload: tuple[str, ...] = ()  # heavy modules imported once in the worker's parent process
+    # RQ has no numeric priorities; a queue with levels is several RQ queues drained in this order.
+    # Single-level queues keep one RQ queue, so their workers get RQ's reliable (BLMOVE) dequeue.
+    priorities: tuple[str, ...] = ("normal",)
+
+    def rq_name(self, priority: str = "normal") -> str:
+        if priority not in self.priorities:
+            from finjobs.errors import InputError
+
+            raise InputError(
+                f"queue {self.name} has no priority {priority!r} (has {', '.join(self.priorities)})"
+            )
+        return self.name if priority == "normal" else f"{self.name}-{priority}"
+
+    @property
+    def rq_names(self) -> list[str]:
+        """The RQ queues behind this queue, highest priority first (the order workers drain them)."""
+        return [self.rq_name(p) for p in self.priorities]
 
 
 QUEUES: dict[str, QueueSpec] = {
@@ -36,7 +53,14 @@ QUEUES: dict[str, QueueSpec] = {
     for spec in (
         QueueSpec("csv-import", 3, "bank CSV import", 30 * 60),
         QueueSpec("ocr-processing", 2, "receipt OCR", 5 * 60, ("finjobs.adapters.ocr",)),
-        QueueSpec("forecast-compute", 1, "spending forecasts", 30 * 60, ("finjobs.adapters.prophet_model",)),
+        QueueSpec(
+            "forecast-compute",
+            1,
+            "spending forecasts",
+            30 * 60,
+            ("finjobs.adapters.prophet_model",),
+            priorities=("high", "normal", "low"),
+        ),
         QueueSpec("budget-evaluation", 5, "daily budget check", 30 * 60),
         QueueSpec("insight-generation", 3, "daily insight rules", 30 * 60),
         QueueSpec("notification", 2, "insight delivery", 5 * 60),
@@ -45,11 +69,16 @@ QUEUES: dict[str, QueueSpec] = {
 }
 
 
+# RQ queue name -> the finjobs queue it belongs to
+_BY_RQ_NAME = {rq: s for s in QUEUES.values() for rq in s.rq_names}
+
+
 def spec(name: str) -> QueueSpec:
+    """The queue spec for a finjobs queue name (or one of its RQ priority queues)."""
     from finjobs.errors import InputError
 
     try:
-        return QUEUES[name]
+        return _BY_RQ_NAME[name]
     except KeyError:
         known = ", ".join(QUEUES)
         raise InputError(f"unknown queue {name!r} (known: {known})") from None
@@ -68,13 +97,18 @@ class JsonQueue(Queue):
     def __init__(self, name: str = "default", connection: Redis | None = None, **kwargs: Any):
         kwargs.setdefault("serializer", SERIALIZER)
         kwargs.setdefault("job_class", JsonJob)
-        if name in QUEUES:
-            kwargs.setdefault("default_timeout", QUEUES[name].job_timeout)
+        if name in _BY_RQ_NAME:
+            kwargs.setdefault("default_timeout", _BY_RQ_NAME[name].job_timeout)
         super().__init__(name, connection=connection, **kwargs)
 
 
-def get_queue(connection: Redis, name: str) -> JsonQueue:
-    return JsonQueue(spec(name).name, connection=connection)
+def get_queue(connection: Redis, name: str, priority: str = "normal") -> JsonQueue:
+    return JsonQueue(spec(name).rq_name(priority), connection=connection)
+
+
+def rq_queues(connection: Redis, name: str) -> list[JsonQueue]:
+    """Every RQ queue behind a finjobs queue, highest priority first."""
+    return [JsonQueue(n, connection=connection) for n in spec(name).rq_names]
 
 
 def fetch_job(connection: Redis, job_id: str) -> JsonJob | None:
@@ -87,4 +121,4 @@ def fetch_job(connection: Redis, job_id: str) -> JsonJob | None:
 
 
 def all_queues(connection: Redis) -> list[JsonQueue]:
-    return [get_queue(connection, name) for name in QUEUES]
+    return [q for name in QUEUES for q in rq_queues(connection, name)]

@@ -12,7 +12,7 @@ from rq.registry import FinishedJobRegistry
 from rq.worker import HerokuWorker, SimpleWorker
 from rq.worker_pool import WorkerPool
 
-from finjobs.queue.registry import FINISHED_KEEP, QUEUES, SERIALIZER, JsonJob, JsonQueue
+from finjobs.queue.registry import FINISHED_KEEP, QUEUES, SERIALIZER, JsonJob, JsonQueue, spec
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ class FinjobsSimpleWorker(TrimFinishedMixin, SimpleWorker):
 
 
 def simple_worker(connection: Redis, queue_names: list[str]) -> FinjobsSimpleWorker:
-    queues = [JsonQueue(name, connection=connection) for name in queue_names]
+    """In-process worker over finjobs queues (each expanded to its RQ priority queues, in order)."""
+    queues = [JsonQueue(rq, connection=connection) for name in queue_names for rq in spec(name).rq_names]
     return FinjobsSimpleWorker(
         queues, connection=connection, serializer=SERIALIZER, job_class=JsonJob, queue_class=JsonQueue
     )
@@ -73,8 +74,9 @@ def preload(queue_names: list[str]) -> list[str]:
 
 
 class SlotPool(WorkerPool):
-    """RQ's WorkerPool with a fixed number of worker processes per queue, each listening to its one
-    queue: per-queue concurrency holds exactly, and single-queue workers get RQ's reliable dequeue."""
+    """RQ's WorkerPool with a fixed number of worker processes per finjobs queue, each listening only to
+    that queue's RQ queues (priority order): per-queue concurrency holds exactly, and a single-level
+    queue's workers listen to one RQ queue, which gets RQ's reliable (BLMOVE) dequeue."""
 
     def __init__(self, slots: dict[str, int], connection: Redis, **kwargs: Any) -> None:
         super().__init__(list(slots), connection=connection, num_workers=sum(slots.values()), **kwargs)
@@ -84,7 +86,7 @@ class SlotPool(WorkerPool):
 
     def _start_for(self, queue_name: str, burst: bool, logging_level: str = "INFO") -> None:
         before = set(self.worker_dict)
-        self._queue_names = [queue_name]
+        self._queue_names = spec(queue_name).rq_names
         try:
             self.start_worker(burst=burst, logging_level=logging_level)
         finally:

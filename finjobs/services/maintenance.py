@@ -14,7 +14,7 @@ def enqueue_cleanup(redis: Redis) -> JsonJob:
     return enqueue(
         redis,
         "data-cleanup",
-        "finjobs.jobs.cleanup",
+        "finjobs.jobs.maintenance.cleanup",
         job_id=f"cleanup-{utcnow():%Y%m%d}",
         description="data cleanup",
     )

@@ -10,7 +10,7 @@ from rq import Worker
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from finjobs.errors import InputError, NotFound
-from finjobs.queue.registry import QUEUES, JsonJob, fetch_job, get_queue
+from finjobs.queue.registry import QUEUES, JsonJob, JsonQueue, fetch_job, rq_queues
 
 
 @dataclass(frozen=True)
@@ -31,17 +31,18 @@ class QueueStats:
 def queue_stats(redis: Redis, names: list[str] | None = None) -> list[QueueStats]:
     stats = []
     for name in names or list(QUEUES):
-        q = get_queue(redis, name)
+        qs = rq_queues(redis, name)
+        workers = {w.name for q in qs for w in Worker.all(queue=q)}
         stats.append(
             QueueStats(
                 name=name,
                 concurrency=QUEUES[name].concurrency,
-                waiting=q.count,
-                active=StartedJobRegistry(queue=q).count,
-                scheduled=ScheduledJobRegistry(queue=q).count,
-                failed=FailedJobRegistry(queue=q).count,
-                finished=FinishedJobRegistry(queue=q).count,
-                workers=Worker.count(queue=q),
+                waiting=sum(q.count for q in qs),
+                active=sum(StartedJobRegistry(queue=q).count for q in qs),
+                scheduled=sum(ScheduledJobRegistry(queue=q).count for q in qs),
+                failed=sum(FailedJobRegistry(queue=q).count for q in qs),
+                finished=sum(FinishedJobRegistry(queue=q).count for q in qs),
+                workers=len(workers),
             )
         )
     return stats
@@ -83,8 +84,8 @@ def job_summary(job: JsonJob, *, detail: bool = False) -> dict[str, Any]:
 
 def failed_jobs(redis: Redis, queue: str | None = None) -> list[dict[str, Any]]:
     out = []
-    for name in [queue] if queue else list(QUEUES):
-        q = get_queue(redis, name)
+    queues = rq_queues(redis, queue) if queue else [q for n in QUEUES for q in rq_queues(redis, n)]
+    for q in queues:
         for job_id in FailedJobRegistry(queue=q).get_job_ids():
             job = fetch_job(redis, job_id)
             if job is not None:
@@ -106,7 +107,7 @@ def replay(redis: Redis, job_ids: list[str]) -> list[str]:
         job = fetch_job(redis, job_id)
         if job is None:
             raise NotFound(f"no job {job_id!r}")
-        registry = FailedJobRegistry(queue=get_queue(redis, job.origin))
+        registry = FailedJobRegistry(queue=JsonQueue(job.origin, connection=redis))
         if job_id not in registry:
             raise InputError(f"job {job_id} is not in the failed registry (status {job.get_status()})")
         if job.retry_intervals:
@@ -118,5 +119,5 @@ def replay(redis: Redis, job_ids: list[str]) -> list[str]:
 
 
 def replay_queue(redis: Redis, queue: str) -> list[str]:
-    ids = FailedJobRegistry(queue=get_queue(redis, queue)).get_job_ids()
+    ids = [i for q in rq_queues(redis, queue) for i in FailedJobRegistry(queue=q).get_job_ids()]
     return replay(redis, ids)

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
 
 from finjobs.config import Settings
 from finjobs.errors import FinjobsError
+
+# modules of finjobs.web, each with a Blueprint `bp` and an OPENAPI fragment describing its routes
+BLUEPRINTS = ["health"]
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -15,12 +19,23 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["FINJOBS_SETTINGS"] = settings or Settings.from_env()
     app.config["MAX_CONTENT_LENGTH"] = app.config["FINJOBS_SETTINGS"].max_upload_bytes
 
-    from finjobs.web.health import bp as health_bp
+    import importlib
 
-    app.register_blueprint(health_bp)
+    from finjobs.web import openapi
+
+    modules = [importlib.import_module(f"finjobs.web.{name}") for name in BLUEPRINTS]
+    for module in modules:
+        app.register_blueprint(module.bp)
+    app.register_blueprint(openapi.blueprint(modules))
 
     @app.errorhandler(FinjobsError)
     def _finjobs_error(exc: FinjobsError) -> Any:
         return jsonify(error=exc.code, message=str(exc)), exc.http_status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        code = exc.code or 500
+        name = (exc.name or "error").lower().replace(" ", "_")
+        return jsonify(error=name, message=exc.description or name), code
 
     return app

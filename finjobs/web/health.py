@@ -30,3 +30,32 @@ def healthz() -> Any:
         checks["redis"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
     return jsonify(status="ok" if ok else "degraded", checks=checks), 200 if ok else 503
+
+
+OPENAPI = {
+    "paths": {
+        "/healthz": {
+            "get": {
+                "summary": "Database and Redis reachability (no auth)",
+                "security": [],
+                "responses": {
+                    code: {
+                        "description": text,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}},
+                    }
+                    for code, text in (("200", "All dependencies reachable"), ("503", "A dependency is down"))
+                },
+            }
+        }
+    },
+    "schemas": {
+        "Health": {
+            "type": "object",
+            "required": ["status", "checks"],
+            "properties": {
+                "status": {"type": "string", "enum": ["ok", "degraded"]},
+                "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    },
+}

@@ -98,3 +98,30 @@ def test_failed_job_lands_in_failed_registry_after_retries_exhausted(redis: Redi
     job = enqueue(redis, "data-cleanup", "tests.support.jobs.always_fails", str(marker), retry_intervals=[])
     simple_worker(redis, ["data-cleanup"]).work(burst=True)
     assert job.id in FailedJobRegistry(queue=get_queue(redis, "data-cleanup")).get_job_ids()
+
+
+def test_higher_priority_runs_first_whatever_the_enqueue_order(redis: Redis) -> None:
+    from finjobs.queue.worker import simple_worker as make
+
+    order = []
+    for i in range(3):
+        order.append(
+            enqueue(redis, "forecast-compute", "tests.support.jobs.echo", f"low{i}", priority="low").id
+        )
+    order.append(
+        enqueue(redis, "forecast-compute", "tests.support.jobs.echo", "normal", priority="normal").id
+    )
+    order.append(enqueue(redis, "forecast-compute", "tests.support.jobs.echo", "high", priority="high").id)
+    make(redis, ["forecast-compute"]).work(burst=True)
+    finished = [fetch_job(redis, i) for i in order]
+    ends = sorted(finished, key=lambda j: j.ended_at)  # type: ignore[union-attr,return-value]
+    assert [j.return_value() for j in ends] == ["high", "normal", "low0", "low1", "low2"]  # type: ignore[union-attr]
+
+
+def test_single_level_queues_are_one_rq_queue() -> None:
+    assert [q for q, s in QUEUES.items() if len(s.rq_names) > 1] == ["forecast-compute"]
+    assert QUEUES["forecast-compute"].rq_names == [
+        "forecast-compute-high",
+        "forecast-compute",
+        "forecast-compute-low",
+    ]

@@ -1,11 +1,11 @@
-"""RQ entrypoints. A job's signature is a wire contract: JSON primitives in, new parameters
-keyword-only with defaults, never reordered. Each job builds its context and calls one service."""
+"""RQ entrypoints, one module per area. A job's signature is a wire contract: JSON primitives in,
+new parameters keyword-only with defaults, never reordered. Each job builds its context with
+job_context() and calls one service."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from redis import Redis
 from rq import get_current_job
@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from finjobs.config import Settings
 from finjobs.db.engine import session_scope
-from finjobs.db.models import utcnow
 from finjobs.queue.connection import connect_redis
 
 
@@ -25,11 +24,3 @@ def job_context() -> Iterator[tuple[Settings, Session, Redis]]:
     redis = job.connection if job is not None else connect_redis(settings)
     with session_scope(settings.database_url) as session:
         yield settings, session, redis
-
-
-def cleanup() -> dict[str, Any]:
-    """Weekly data cleanup; returns what it removed."""
-    from finjobs.services.cleanup import run_cleanup
-
-    with job_context() as (_settings, session, redis):
-        return run_cleanup(session, redis, now=utcnow()).to_dict()
