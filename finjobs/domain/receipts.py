@@ -1,0 +1,612 @@
+"""Receipt OCR text (+ optional word boxes) -> merchant, date, total, tax, items. Pure.
+
+Stdlib + decimal + dataclasses only; the OCR engine lives in finjobs.adapters.ocr.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from finjobs.domain.money import format_minor, to_minor
+
+
+@dataclass(frozen=True)
+class Word:
+    """One OCR word. `line` is the 0-based index into `text.splitlines()`; conf is 0-100 (-1 unknown)."""
+
+    text: str
+    line: int
+    conf: float = -1.0
+    left: int = 0
+    top: int = 0
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True)
+class LineItem:
+    description: str
+    quantity: Decimal | None
+    price_minor: int | None
+
+
+@dataclass
+class ReceiptFields:
+    merchant: str | None = None
+    date: date | None = None
+    total_minor: int | None = None
+    currency: str = ""  # ISO 4217; "" when neither the text nor the locale hint says
+    items: list[LineItem] = field(default_factory=list)
+    tax_minor: int | None = None
+    confidence: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON wire form: money as decimal strings, dates as ISO strings."""
+        cur = self.currency or "XXX"
+        return {
+            "merchant": self.merchant,
+            "date": self.date.isoformat() if self.date else None,
+            "total": format_minor(self.total_minor, cur) if self.total_minor is not None else None,
+            "currency": self.currency,
+            "tax": format_minor(self.tax_minor, cur) if self.tax_minor is not None else None,
+            "items": [
+                {
+                    "description": it.description,
+                    "quantity": str(it.quantity) if it.quantity is not None else None,
+                    "price": format_minor(it.price_minor, cur) if it.price_minor is not None else None,
+                }
+                for it in self.items
+            ],
+            "confidence": dict(self.confidence),
+        }
+
+
+# ---------------------------------------------------------------- OCR-tolerant keywords
+
+# Letters Tesseract commonly swaps on thermal-printer receipts; used to build tolerant keyword patterns.
+_CONFUSABLE = {
+    "O": "O0QD",
+    "A": "A4",
+    "L": "L1I|",
+    "I": "I1L|l",
+    "S": "S5$",
+    "T": "T7",
+    "E": "EF",
+    "N": "NH",
+    "M": "MH",
+    "H": "HN",
+    "G": "G6",
+    "B": "B8",
+}
+
+
+def _kw(word: str) -> str:
+    parts = []
+    for ch in word:
+        if ch == " ":
+            parts.append(r"[\s._-]*")
+        elif ch.upper() in _CONFUSABLE:
+            parts.append("[" + re.escape(_CONFUSABLE[ch.upper()]) + "]")
+        else:
+            parts.append(re.escape(ch))
+    return "".join(parts)
+
+
+def _rx(*words: str) -> re.Pattern[str]:
+    return re.compile("|".join(_kw(w) for w in words), re.IGNORECASE)
+
+
+# Malay receipt words too: JUMLAH = total, TUNAI = cash, BAKI = change.
+_TOTAL = _rx("TOTAL", "JUMLAH")
+_STRONG_TOTAL = _rx(
+    "GRAND TOTAL",
+    "ROUNDED TOTAL",
+    "TOTAL ROUNDED",
+    "ROUNDED",
+    "NETT TOTAL",
+    "NET TOTAL",
+    "NETT",
+    "AMOUNT DUE",
+    "TOTAL DUE",
+    "TOTAL AMOUNT",
+    "TOTAL AMT",
+    "TOTAL PAYABLE",
+    "NET AMOUNT",
+    "NET AMT",
+    "JUMLAH BESAR",
+    "AMOUNT PAYABLE",
+    "INCLUSIVE",
+    "INCL",
+    "TOTAL (RM)",
+    "TOTAL RM",
+    "TOTAL MYR",
+    "CLUSIV",
+)
+_WEAK_TOTAL = _rx("SUB TOTAL", "SUBTOTAL", "EXCL")
+_COUNT_TOTAL = _rx("TOTAL QTY", "TOTAL ITEM", "QTY", "ITEMS", "TOTAL QUANTITY", "COUNT")
+_NOT_TOTAL = _rx("TOTAL GST", "TOTAL TAX", "GST", "TAX", "DISCOUNT", "SAVING", "SERVICE", "POINT", "CHANGE")
+_TENDER = _rx("CASH", "TENDER", "PAID", "PAYMENT", "VISA", "MASTER", "CARD", "RECEIVED", "TUNAI")
+_CHANGE = _rx("CHANGE", "BALANCE", "CHNG", "BAKI")
+_ROUNDING = _rx("ROUNDING", "ROUND ADJ", "ADJUSTMENT", "ROUNDING ADJ", "ROUND")
+_SUMMARY = _rx("SUMMARY", "TAX CODE")
+_TAX = _rx("GST", "TAX", "SST", "VAT")
+_DATE_KW = _rx("DATE", "TARIKH")
+_ITEM_HEADER = _rx("DESC", "ITEM", "QTY", "PRICE", "AMOUNT", "AMT")
+
+# ---------------------------------------------------------------- amounts
+
+# Digit look-alikes inside a number: "1O.5O" -> "10.50", "§5.10" -> "55.10".
+_DIGITISH = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "§": "5", "l": "1", "I": "1", "|": "1"})
+_NUMERIC_RUN = re.compile(
+    r"(?<![A-Za-z])[0-9OoQD§lI|]*\d[0-9OoQD§lI|]*(?:\s?[.,]\s?[0-9OoQ]{2})?(?![A-Za-z])"
+)
+_AMOUNT = re.compile(
+    r"(?<![\d.,:-])(?P<neg>-\s?)?(?P<int>\d{1,3}(?:,\d{3})+|\d{1,6})\s?[.,]\s?(?P<dec>\d{2})(?![\d])(?!\s?[.,/:-]\s?\d)"
+)
+
+
+def _fix_run(run: str) -> str:
+    # Trailing "|", "l", "I" are table rules and letters far more often than a final digit 1.
+    core = run.rstrip("|lI")
+    return core.translate(_DIGITISH) + run[len(core) :]
+
+
+def _fix_digits(line: str) -> str:
+    return _NUMERIC_RUN.sub(lambda m: _fix_run(m.group(0)), line)
+
+
+def _amounts(line: str) -> list[Decimal]:
+    """Every money-looking number on a line, OCR-tolerant ("RM 37. 55", "60,30", "$8.20")."""
+    out = []
+    for m in _AMOUNT.finditer(_fix_digits(line)):
+        whole = m.group("int").replace(",", "")
+        try:
+            value = Decimal(f"{whole}.{m.group('dec')}")
+        except InvalidOperation:  # pragma: no cover - the regex only admits digits
+            continue
+        out.append(-value if m.group("neg") else value)
+    return out
+
+
+# ---------------------------------------------------------------- currency
+
+
+_HINT_CURRENCY = {"MY": "MYR", "SG": "SGD", "US": "USD", "GB": "GBP", "UK": "GBP", "IE": "EUR", "DE": "EUR"}
+
+
+def _currency(text: str, locale_hint: str | None) -> str:
+    """ISO code from printed symbols, then from the locale hint; "" when nothing says."""
+    up = text.upper()
+    if re.search(r"\bMYR\b|\bRM\s?\d|\bRM\b|\(RM\)", up):
+        return "MYR"
+    # A symbol counts only in front of a number: a lone "S$" is often a GST code next to a price.
+    if re.search(r"\bSGD\b|(?<![A-Z])S\$\s?\d", up):
+        return "SGD"
+    if re.search(r"\bUSD\b|\bUS\$\s?\d", up):
+        return "USD"
+    if re.search(r"€\s?\d|\bEUR\b", up):
+        return "EUR"
+    if re.search(r"£\s?\d|\bGBP\b", up):
+        return "GBP"
+    hint = (locale_hint or "").upper().replace("-", "_").rsplit("_", 1)[-1]
+    if hint in _HINT_CURRENCY:
+        return _HINT_CURRENCY[hint]
+    if re.search(r"SDN\.?\s*BHD|MALAYSIA", up):
+        return "MYR"
+    if re.search(r"\$\s?\d", text):
+        return "USD"
+    return ""
+
+
+# ---------------------------------------------------------------- total
+
+
+@dataclass
+class _Amt:
+    value: Decimal
+    line: int
+    kind: str  # strong / total / weak / tender / change / rounding / tax / none
+
+
+def _classify(line: str) -> str:
+    if _CHANGE.search(line):
+        return "change"
+    strong = bool(_STRONG_TOTAL.search(line))
+    if _ROUNDING.search(line) and not strong:
+        return "rounding"
+    if _COUNT_TOTAL.search(line):
+        return "none"  # "TOTAL QTY 2": a count, not money
+    has_total = bool(_TOTAL.search(line))
+    if _WEAK_TOTAL.search(line):
+        return "weak"  # subtotal / excluding tax, even when written "Sub Total (RM)"
+    if _NOT_TOTAL.search(line) and not strong:
+        return "tax" if _TAX.search(line) else "none"
+    if strong:
+        return "strong"
+    if has_total:
+        return "total"
+    if _TENDER.search(line):
+        return "tender"
+    return "none"
+
+
+_KIND_SCORE = {"strong": 10.0, "total": 8.0, "weak": 3.0, "tender": 2.0, "none": 0.5, "tax": 0.0}
+
+
+def _collect_amounts(lines: list[str]) -> list[_Amt]:
+    out: list[_Amt] = []
+    pending: str | None = None  # a keyword line with no number: its amount is often on the next line
+    in_summary = False
+    for i, line in enumerate(lines):
+        # A GST/tax summary table repeats subtotal and tax under "TOTAL"; it never holds the amount due.
+        in_summary = in_summary or bool(_SUMMARY.search(line))
+        kind = "tax" if in_summary else _classify(line)
+        values = _amounts(line)
+        if not values:
+            pending = kind if kind in ("strong", "total", "tender", "change") else None
+            continue
+        if kind == "none" and pending:
+            kind = pending
+        pending = None
+        # The rightmost number is the amount column; others on the line are qty/unit price.
+        out.append(_Amt(values[-1], i, kind))
+        out.extend(_Amt(v, i, "none" if kind != "tax" else "tax") for v in values[:-1])
+    return out
+
+
+def _one_digit_apart(a: Decimal, b: Decimal) -> bool:
+    """'27.55' vs '7.55' or '27.56': one digit lost or misread by OCR."""
+    x, y = f"{a:.2f}", f"{b:.2f}"
+    if x == y:
+        return False
+    if len(x) == len(y):
+        return sum(p != q for p, q in zip(x, y, strict=True)) == 1
+    if abs(len(x) - len(y)) == 1:
+        longer, shorter = (x, y) if len(x) > len(y) else (y, x)
+        return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+    return False
+
+
+def _pick_total(amts: list[_Amt], item_sum: Decimal | None) -> tuple[Decimal | None, float, Decimal | None]:
+    """Score every amount by its label and by arithmetic cross-checks; return (total, confidence, tax)."""
+    if not amts:
+        return None, 0.0, None
+    by_kind: dict[str, list[_Amt]] = {}
+    for a in amts:
+        by_kind.setdefault(a.kind, []).append(a)
+    tenders = [a.value for a in by_kind.get("tender", [])]
+    changes = [a.value for a in by_kind.get("change", [])]
+    roundings = [abs(a.value) for a in by_kind.get("rounding", []) if abs(a.value) < 1]
+    taxes = [a.value for a in by_kind.get("tax", [])]
+    labelled = {a.value for a in amts if a.kind in ("strong", "total")}
+    weak = {a.value for a in amts if a.kind == "weak"}
+    cash_minus_change = {t - c for t in tenders for c in changes if 0 < c < t}
+    # "CHANGE 0.00" only says the tender was exact; on its own it is weak evidence for the tender value.
+    exact_tender = {t for t in tenders for c in changes if c == 0}
+    adjust = [Decimal(0), *roundings, *(-r for r in roundings)]
+    rounded = {v + r for v in labelled for r in adjust if r}
+    with_tax = {w + t + r for w in weak for t in taxes if t > 0 for r in adjust}
+
+    last_line = max(a.line for a in amts) or 1
+    scores: dict[Decimal, float] = {}
+    for a in amts:
+        v = a.value
+        if v <= 0:
+            continue
+        s = _KIND_SCORE.get(a.kind, 0.0)
+        # Later labelled lines win ties: the rounded/final total follows the pre-rounding one.
+        s += 0.5 * a.line / last_line if a.kind in ("strong", "total") else 0.0
+        scores[v] = max(scores.get(v, 0.0), s)
+    # Printed on a line other than the tender/change ones: the cash line itself is no confirmation.
+    printed = {a.value for a in amts if a.kind not in ("tender", "change")}
+    # Arithmetic can recover a total whose own line Tesseract garbled.
+    for v in cash_minus_change | exact_tender | with_tax:
+        if v > 0:
+            scores.setdefault(v, 0.0)
+    for v in list(scores):
+        bonus = 0.0
+        if v in cash_minus_change:
+            # Printed somewhere AND equal to cash - change: two independent readings agree.
+            bonus += 11.0 if v in printed else 6.0
+        elif v in exact_tender:
+            bonus += 11.0 if v in printed else 3.0
+        if v in rounded:
+            bonus += 4.0
+        if v in with_tax:
+            bonus += 8.0 if v in printed else 5.0
+        if item_sum is not None and v == item_sum:
+            bonus += 1.0
+        count = sum(1 for a in amts if a.value == v)
+        bonus += min(max(count - 1, 0), 3) * 0.7
+        if v not in printed and any(_one_digit_apart(v, w) for w in labelled):
+            bonus += 4.0  # arithmetic says 27.55 where the TOTAL line reads 7.55: a lost digit
+        scores[v] += bonus
+    if not scores:
+        return None, 0.0, None
+    best = max(scores, key=lambda v: (scores[v], v))
+    tax = None
+    tax_lines = [a for a in by_kind.get("tax", []) if 0 < a.value < best]
+    if tax_lines:
+        tax = tax_lines[0].value
+    return best, min(1.0, scores[best] / 16.0), tax
+
+
+# ---------------------------------------------------------------- date
+
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())  # noqa: SIM905
+}
+_MON = r"(?P<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?"
+_SEP = r"\s?[/.-]\s?"
+_YEAR = r"(?P<y>\d{4}|\d{2})(?!\d)"
+_DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "ymd",
+        re.compile(
+            r"(?<!\d)(?P<y>(?:19|20)\d{2})" + _SEP + r"(?P<m>\d{1,2})" + _SEP + r"(?P<d>\d{1,2})(?!\d)"
+        ),
+    ),
+    ("dmy", re.compile(r"(?<!\d)(?P<a>\d{1,2})" + _SEP + r"(?P<b>\d{1,2})" + _SEP + _YEAR)),
+    ("dmony", re.compile(r"(?<!\d)(?P<d>\d{1,2})\s?[-/. ]?\s?" + _MON + r"\s?[-/., ]?\s?" + _YEAR, re.I)),
+    ("mondy", re.compile(_MON + r"\s?(?P<d>\d{1,2}),?\s(?P<y>\d{4})(?!\d)", re.I)),
+    ("ymd8", re.compile(r"(?<!\d)(?P<y>20\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")),
+]
+
+
+_TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    return 2000 + n if len(y) == 2 else n
+
+
+def _mk(y: int, m: int, d: int) -> date | None:
+    if not 1990 <= y <= 2099:
+        return None
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def day_first_for(locale_hint: str | None, currency: str) -> bool:
+    """Day-first unless the locale is a month-first one (US and a few neighbours)."""
+    hint = (locale_hint or "").upper().replace("-", "_")
+    if hint in ("US", "EN_US", "PH", "EN_PH", "FM", "CA") or hint.endswith("_US"):
+        return False
+    return not (not hint and currency == "USD")
+
+
+def _overlapping(rx: re.Pattern[str], line: str) -> list[re.Match[str]]:
+    # "#19- 18/01/2018" must still yield 18/01/2018 after the false start at "19-18/01".
+    out, pos = [], 0
+    while (m := rx.search(line, pos)) is not None:
+        out.append(m)
+        pos = m.start() + 1
+    return out
+
+
+def parse_date(text: str, *, day_first: bool = True) -> tuple[date | None, float]:
+    """The most plausible printed date, with a confidence (a line labelled DATE scores highest)."""
+    best: tuple[float, int, date] | None = None
+    for i, raw in enumerate(text.splitlines()):
+        line = _fix_digits(raw)
+        labelled = bool(_DATE_KW.search(raw))
+        for kind, rx in _DATE_PATTERNS:
+            for m in _overlapping(rx, line):
+                g = m.groupdict()
+                score = 2.0 + (3.0 if labelled else 0.0)
+                if kind == "dmy":
+                    a, b, y = int(g["a"]), int(g["b"]), _year(g["y"])
+                    first = (y, b, a) if day_first else (y, a, b)
+                    second = (y, a, b) if day_first else (y, b, a)
+                    found = _mk(*first)
+                    if found is None:
+                        found, score = _mk(*second), score - 0.5
+                    score += 1.0 if len(g["y"]) == 4 else 0.0
+                elif kind in ("dmony", "mondy"):
+                    found = _mk(_year(g["y"]), _MONTHS[g["mon"][:3].upper()], int(g["d"]))
+                    score += 1.5
+                else:
+                    found = _mk(int(g["y"]), int(g["m"]), int(g["d"]))
+                    score += 1.0 if kind == "ymd" else -1.5
+                if found is None:
+                    continue
+                before = line[m.start() - 1] if m.start() else " "
+                if before.isalnum() or before == "-":
+                    score -= 1.5  # glued to a product/document code, e.g. "SX-575-1 1.5L"
+                if _TIME.search(line):
+                    score += 1.0  # printed dates sit next to the time of sale
+                # Earlier lines win ties: the issue date sits in the header, expiry/promo dates below.
+                if best is None or score > best[0]:
+                    best = (score, i, found)
+    if best is None:
+        return None, 0.0
+    return best[2], min(1.0, best[0] / 7.0)
+
+
+# ---------------------------------------------------------------- merchant
+
+_COMPANY = re.compile(
+    r"\b(S[DO0]N\.?,?\s*BHD|SDE|S/B|BHD|BERHAD|ENTERPRISES?|TRADING|RESTAURANTS?|RESTORAN|STORES?|MART|"
+    r"SUPERMARKET|HARDWARE|STATIONERY|BOOKS?|BAKERY|CAFE|KEDAI|PERNIAGAAN|PHARMACY|MARKETING|"
+    r"HOLDINGS?|INDUSTRIES|CORPORATION|LTD|LIMITED|PLT|INC|LLC|GMBH|CO\.)\b",
+    re.IGNORECASE,
+)
+_NOT_MERCHANT = re.compile(
+    r"\b(TAX\s*INVOICE|INVOICE|RECEIPT|CASH\s*BILL|WELCOME|TEL|FAX|GST|REG|CO\.?\s*NO|JALAN|JLN|LOT|"
+    r"NO\.?\s*\d|ROAD|STREET|DATE|CASHIER|TABLE|FORMERLY|LICENSEE|SIMPLIFIED|ORDER)\b",
+    re.IGNORECASE,
+)
+_REGNO = re.compile(r"\(?\b[A-Z]{0,3}\d{4,}[-\s]?[A-Z]?\)?")
+
+
+def _line_conf(words: Sequence[Word] | None) -> dict[int, float]:
+    if not words:
+        return {}
+    acc: dict[int, list[float]] = {}
+    for w in words:
+        if w.conf >= 0 and w.text.strip():
+            acc.setdefault(w.line, []).append(w.conf)
+    return {k: sum(v) / len(v) for k, v in acc.items()}
+
+
+_SDN = re.compile(r"\bS[A-Z0]{1,2}\b[.,]?\s*(?=BHD\b)|\bSDE\b", re.IGNORECASE)
+
+
+def _clean_name(line: str) -> str:
+    line = _SDN.sub("SDN ", line)
+    line = _REGNO.sub(" ", line)
+    line = re.sub(r"[^\w&.,'()/@+ -]", " ", line)
+    tokens = line.split()
+    # Stray marks Tesseract reads at the ends of a header line: "7 AEON CO. (M) BHD h)".
+    while tokens and len(tokens[0]) <= 2 and not any(c.isupper() for c in tokens[0]):
+        tokens.pop(0)
+    while tokens and len(tokens[-1]) <= 2 and tokens[-1] != "&" and not any(c.isupper() for c in tokens[-1]):
+        tokens.pop()
+    return " ".join(tokens).strip(" .,-_|:;'")
+
+
+def _plausible_name(line: str, conf: float | None) -> bool:
+    letters = sum(c.isalpha() for c in line)
+    if letters < 3 or letters < 0.6 * len(line.replace(" ", "")):
+        return False
+    # Handwritten notes (names pencilled on the slip) come out all lower-case; printed headers do not.
+    if not any(c.isupper() for c in line):
+        return False
+    # Garbage lines from logos: mostly 1-2 letter fragments.
+    tokens = [t for t in re.split(r"\s+", line) if t]
+    if tokens and sum(len(t) <= 2 for t in tokens) > len(tokens) / 2:
+        return False
+    return not (conf is not None and conf < 45)
+
+
+def parse_merchant(lines: list[str], words: Sequence[Word] | None = None) -> tuple[str | None, float]:
+    """Top-of-receipt heuristics: a line with a company suffix wins, else the first clean text line."""
+    confs = _line_conf(words)
+    head = [(i, ln.strip()) for i, ln in enumerate(lines) if ln.strip()][:12]
+    for pos, (i, ln) in enumerate(head):
+        if pos >= 8:
+            break
+        if _COMPANY.search(ln) and not _NOT_MERCHANT.search(ln) and not (confs.get(i, 100.0) < 45):
+            name = _clean_name(ln)
+            # A bare "SDN BHD" line is the tail of the name printed above (or, misordered, below) it.
+            if _COMPANY.fullmatch(name.strip(". ")):
+                near = [head[p][1] for p in (pos - 1, pos + 1) if 0 <= p < len(head)]
+                near = [n for n in near if _plausible_name(n, None) and not _NOT_MERCHANT.search(n)]
+                if near:
+                    name = _clean_name(near[0]) + " " + name
+            elif pos > 0 and re.match(r"^[\W]*[a-z(]|^\S+\)", name):
+                # Starts mid-name ("ALAM) SDN BHD"): the name began on the line above.
+                name = _clean_name(head[pos - 1][1]) + " " + name
+            elif pos > 0 and not re.search(r"[A-Za-z]{2}", _COMPANY.sub(" ", name)):
+                # "RESTAURANT SDN BHD" alone is a name's tail: a clean line above holds the rest.
+                above_i, above = head[pos - 1]
+                if (
+                    _plausible_name(above, confs.get(above_i))
+                    and not _NOT_MERCHANT.search(above)
+                    and not any(ch.isdigit() for ch in above)
+                ):
+                    name = _clean_name(above) + " " + name
+            if re.search(r"(&|\bAND)$", name, re.IGNORECASE) and pos + 1 < len(head):
+                name = name + " " + _clean_name(head[pos + 1][1])
+            if len(re.sub(r"[^A-Za-z]", "", name)) >= 3:
+                return name, 0.8 * (confs.get(i, 90.0) / 100 if confs else 0.9)
+    for pos, (i, ln) in enumerate(head):
+        if pos >= 8:
+            break
+        if _NOT_MERCHANT.search(ln) or not _plausible_name(ln, confs.get(i)):
+            continue
+        if _amounts(ln) or _classify(ln) != "none":
+            continue  # a money line ("CHANGE RM 5.00") on a receipt whose header OCR lost
+        name = _clean_name(ln)
+        if len(re.sub(r"[^A-Za-z]", "", name)) >= 3:
+            return name, 0.5 * (confs.get(i, 80.0) / 100 if confs else 0.8)
+    return None, 0.0
+
+
+# ---------------------------------------------------------------- items
+
+_QTY = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3})?)\s*(?:X|\*|@|PCS?|UNITS?|EA)?\s*$", re.IGNORECASE)
+
+
+_LEAD_QTY = re.compile(r"^(\d{1,2})\s+(?=[A-Za-z]{2})")
+
+
+def _parse_items(lines: list[str], amts: list[_Amt]) -> list[LineItem]:
+    """Lines between the item header (or the date) and the first total line that end with an amount."""
+    first_total = min((a.line for a in amts if a.kind in ("strong", "total", "weak")), default=len(lines))
+    start = 0
+    for i, ln in enumerate(lines[:first_total]):
+        if len(_ITEM_HEADER.findall(ln)) >= 2 or _DATE_KW.search(ln):
+            start = i + 1
+    items: list[LineItem] = []
+    for i in range(start, first_total):
+        line = _fix_digits(lines[i])
+        values = _amounts(line)
+        if not values or _classify(lines[i]) not in ("none",):
+            continue
+        first_num = _AMOUNT.search(line)
+        raw = (line[: first_num.start()] if first_num else line).rstrip()
+        qty: Decimal | None = None
+        m = _QTY.search(raw)
+        lead = _LEAD_QTY.match(raw.lstrip())
+        if m and len(values) >= 2:  # "desc 2 18.50 37.00": qty, unit price, amount
+            qty = Decimal(m.group(1))
+            raw = raw[: m.start()]
+        elif lead:  # "3 SABA SHIO YAKI SET $3.70"
+            qty = Decimal(lead.group(1))
+            raw = raw.lstrip()[lead.end() :]
+        desc = _clean_name(raw)
+        if not re.search(r"[A-Za-z]{2}", desc) and i > start:
+            desc = _clean_name(lines[i - 1])  # the description often sits on the line above
+        items.append(LineItem(desc, qty, int(values[-1] * 100)))
+    return items
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def parse_receipt(
+    text: str, words: Sequence[Word] | None = None, *, locale_hint: str | None = None
+) -> ReceiptFields:
+    """OCR text of one receipt -> fields with a 0..1 confidence each (0 when not found)."""
+    lines = text.splitlines()
+    currency = _currency(text, locale_hint)
+    amts = _collect_amounts(lines)
+    items = _parse_items(lines, amts)
+    item_sum = sum((Decimal(it.price_minor) / 100 for it in items if it.price_minor is not None), Decimal(0))
+    total, total_conf, tax = _pick_total(amts, item_sum if items else None)
+    when, date_conf = parse_date(text, day_first=day_first_for(locale_hint, currency))
+    merchant, merchant_conf = parse_merchant(lines, words)
+    minor_cur = currency or "XXX"
+    if items:
+        # Items were read in hundredths; rescale for currencies with another exponent.
+        items = [
+            LineItem(
+                it.description,
+                it.quantity,
+                None if it.price_minor is None else to_minor(Decimal(it.price_minor) / 100, minor_cur),
+            )
+            for it in items
+        ]
+    return ReceiptFields(
+        merchant=merchant,
+        date=when,
+        total_minor=to_minor(total, minor_cur) if total is not None else None,
+        currency=currency,
+        items=items,
+        tax_minor=to_minor(tax, minor_cur) if tax is not None else None,
+        confidence={
+            "merchant": round(merchant_conf, 2),
+            "date": round(date_conf, 2),
+            "total": round(total_conf, 2),
+        },
+    )

@@ -1,0 +1,212 @@
+"""Score the receipt scanner against labelled photos (img/NNN.jpg + key/NNN.json); print figures.
+
+Reads the folder it is given and runs Tesseract; writes nothing. Also runs a plain-Tesseract +
+three-regex baseline in the same run for context. Last line: total_acc=T date_acc=D merchant_acc=M.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FOLDER = ROOT / ".." / "shared" / "data" / "receipts"
+
+# Merchant normaliser (applied to label and prediction alike): upper-case, "&" -> AND, drop punctuation,
+# drop legal/company-type words, then drop spaces (OCR splits and joins words freely).
+_SUFFIXES = {
+    "SDN",
+    "BHD",
+    "SB",
+    "BERHAD",
+    "ENTERPRISE",
+    "ENTERPRISES",
+    "TRADING",
+    "CO",
+    "COMPANY",
+    "LTD",
+    "LIMITED",
+    "PLT",
+    "M",
+    "INC",
+    "LLC",
+}
+
+
+def norm_merchant(s: str | None) -> str:
+    if not s:
+        return ""
+    s = s.upper().replace("&", " AND ").replace("S/B", " SB ")
+    s = re.sub(r"[^A-Z0-9 ]+", " ", s)
+    return "".join(w for w in s.split() if w not in _SUFFIXES)
+
+
+def norm_total(s: str | None) -> Decimal | None:
+    if not s:
+        return None
+    s = re.sub(r"^(RM|MYR|\$|USD|SGD)\s*", "", s.strip().upper()).replace(",", "")
+    try:
+        return Decimal(s)
+    except InvalidOperation:
+        return None
+
+
+_MON = {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())}  # noqa: SIM905
+
+
+def norm_date(s: str | None) -> date | None:
+    """Label dates are raw print: day-first, falling back to month-first when day-first is impossible."""
+    if not s:
+        return None
+    s = s.strip().upper()
+    if re.fullmatch(r"\d{8}", s):
+        return datetime.strptime(s, "%Y%m%d").date()
+    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", s)
+    if m:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    m = re.fullmatch(r"(\d{1,2})\s*([A-Z]{3})[A-Z]*\s*(\d{2,4})", s)
+    if m:
+        y = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+        return date(y, _MON[m[2]], int(m[1]))
+    m = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{2,4})", s)
+    if m:
+        a, b, y = int(m[1]), int(m[2]), int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+        try:
+            return date(y, b, a)
+        except ValueError:
+            return date(y, a, b)
+    return None
+
+
+# ------------------------------------------------------------ baseline: plain Tesseract + 3 regexes
+
+_B_TOTAL = re.compile(r"TOTAL[^\d\n]*(\d+[.,]\d{2})", re.I)
+_B_DATE = re.compile(r"(\d{1,2})[/-](\d{1,2})[/-](\d{2,4})")
+_B_MERCHANT = re.compile(r"^.*(SDN\.? BHD|ENTERPRISE|TRADING).*$", re.I | re.M)
+
+
+def baseline(path: Path) -> dict[str, object]:
+    import pytesseract
+    from PIL import Image
+
+    text = pytesseract.image_to_string(Image.open(path))
+    t = _B_TOTAL.search(text)
+    d = _B_DATE.search(text)
+    m = _B_MERCHANT.search(text)
+    when = None
+    if d:
+        y = int(d[3]) + (2000 if len(d[3]) == 2 else 0)
+        try:
+            when = date(y, int(d[2]), int(d[1]))
+        except ValueError:
+            when = None
+    return {
+        "total": t[1].replace(",", ".") if t else None,
+        "date": when,
+        "merchant": m[0].strip() if m else None,
+    }
+
+
+# ------------------------------------------------------------ scoring
+
+
+def score(pred: dict[str, object], key: dict[str, str]) -> dict[str, bool | None]:
+    """Per field: True/False, or None when the label is empty (left out of that field's accuracy)."""
+    label_total = norm_total(key.get("total"))
+    label_date = norm_date(key.get("date"))
+    label_merchant = norm_merchant(key.get("company"))
+    pd = pred.get("date")
+    if isinstance(pd, str):
+        pd = date.fromisoformat(pd)
+    return {
+        "total": None if label_total is None else norm_total(pred.get("total")) == label_total,  # type: ignore[arg-type]
+        "date": None if label_date is None else pd == label_date,
+        "merchant": None if not label_merchant else norm_merchant(pred.get("merchant")) == label_merchant,  # type: ignore[arg-type]
+    }
+
+
+def accuracy(results: list[dict[str, bool | None]], field: str) -> float:
+    vals = [r[field] for r in results if r[field] is not None]
+    return sum(bool(v) for v in vals) / len(vals) if vals else 0.0
+
+
+def parse_range(spec: str | None) -> tuple[int, int] | None:
+    if not spec:
+        return None
+    a, _, b = spec.partition("-")
+    return int(a), int(b or a)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("folder", nargs="?", default=str(DEFAULT_FOLDER))
+    ap.add_argument("--only", help="inclusive number range, e.g. 040-079 (the held-out set)")
+    ap.add_argument("--locale", default="MY", help="locale hint passed to the scanner (SROIE is Malaysian)")
+    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every miss")
+    args = ap.parse_args(argv)
+
+    from finjobs.adapters.ocr import preload, scan_image
+
+    folder = Path(args.folder)
+    rng = parse_range(args.only)
+    images = sorted((folder / "img").glob("*.jpg"))
+    if rng:
+        images = [p for p in images if p.stem.isdigit() and rng[0] <= int(p.stem) <= rng[1]]
+    if not images:
+        print(f"no images under {folder / 'img'}", file=sys.stderr)
+        return 1
+    print(f"tesseract {preload()}; {len(images)} receipts from {folder.resolve()}")
+
+    ours: list[dict[str, bool | None]] = []
+    base: list[dict[str, bool | None]] = []
+    seconds: list[float] = []
+    base_seconds: list[float] = []
+    for path in images:
+        key = json.loads((folder / "key" / f"{path.stem}.json").read_text())
+        t0 = time.perf_counter()
+        fields = scan_image(path.read_bytes(), source=path.name, locale_hint=args.locale).to_dict()
+        seconds.append(time.perf_counter() - t0)
+        r = score(fields, key)
+        ours.append(r)
+        if args.verbose and not all(v in (True, None) for v in r.values()):
+            print(
+                f"  {path.stem}: total {fields['total']} vs {key.get('total')!r}; date {fields['date']} vs "
+                f"{key.get('date')!r}; merchant {fields['merchant']!r} vs {key.get('company')!r}"
+            )
+        if not args.no_baseline:
+            t0 = time.perf_counter()
+            b = baseline(path)
+            base_seconds.append(time.perf_counter() - t0)
+            base.append(score(b, key))
+
+    fields_ = ("total", "date", "merchant")
+    if base:
+        accs = " ".join(f"{f}={accuracy(base, f):.2f}" for f in fields_)
+        print(
+            f"baseline (plain tesseract + 3 regexes): {accs} median_s={statistics.median(base_seconds):.2f}"
+        )
+    print("scanner: " + " ".join(f"{f}={accuracy(ours, f):.2f}" for f in fields_))
+    print(f"median seconds per receipt: {statistics.median(seconds):.2f} (max {max(seconds):.2f})")
+    if base:
+        ratios = []
+        for f in fields_:
+            b = accuracy(base, f)
+            ratios.append(f"{f}={accuracy(ours, f) / b:.1f}x" if b else f"{f}=inf")
+        print("ratio scanner/baseline: " + " ".join(ratios))
+    print(
+        f"total_acc={accuracy(ours, 'total'):.2f} date_acc={accuracy(ours, 'date'):.2f} "
+        f"merchant_acc={accuracy(ours, 'merchant'):.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

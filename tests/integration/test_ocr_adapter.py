@@ -1,0 +1,158 @@
+"""The OCR adapter with the real Tesseract binary on real receipt photos and on bad uploads.
+
+Reads photos from ../shared/data/receipts (skipped when absent); runs `tesseract` (~0.5 s a photo).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zlib
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from finjobs.adapters import ocr
+from finjobs.errors import InputError
+
+pytesseract = pytest.importorskip("pytesseract")
+Image = pytest.importorskip("PIL.Image")
+
+RECEIPTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "receipts"
+needs_data = pytest.mark.skipif(not (RECEIPTS / "img").is_dir(), reason="shared receipt photos not present")
+pytestmark = pytest.mark.slow
+
+
+def photo(n: str) -> bytes:
+    return (RECEIPTS / "img" / f"{n}.jpg").read_bytes()
+
+
+def label(n: str) -> dict[str, str]:
+    return json.loads((RECEIPTS / "key" / f"{n}.json").read_text())
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A valid PNG signature + IHDR claiming width x height, with one tiny IDAT: a decompression bomb."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_preload_finds_tesseract() -> None:
+    assert ocr.preload().startswith("5.")
+
+
+# Held-out receipts (040-079) that the scanner reads correctly; labels come from the SROIE key files.
+@needs_data
+@pytest.mark.parametrize(
+    ("n", "when"),
+    [("045", date(2018, 3, 27)), ("060", date(2018, 3, 12)), ("074", date(2018, 3, 20))],
+)
+def test_real_receipts_match_labels(n: str, when: date) -> None:
+    fields = ocr.scan_image(photo(n), source=f"{n}.jpg")
+    key = label(n)
+    assert fields.to_dict()["total"] == key["total"].lstrip("$").removeprefix("RM").strip()
+    assert fields.date == when
+    assert fields.currency == "MYR"
+    assert 0.0 < fields.confidence["total"] <= 1.0
+
+
+@needs_data
+def test_ocr_text_returns_lines_and_word_boxes() -> None:
+    im = ocr.load_image(photo("045"), source="045.jpg")
+    text, words = ocr.ocr_text(ocr.preprocess(im))
+    lines = text.splitlines()
+    assert any("UNIHAKKA" in ln for ln in lines)
+    assert words and all(0 <= w.line < len(lines) for w in words)
+    assert all(w.text in lines[w.line] for w in words)
+    assert any(w.conf > 80 and w.width > 0 and w.height > 0 for w in words)
+
+
+@needs_data
+def test_exif_rotation_is_undone() -> None:
+    """A photo stored sideways with EXIF orientation 6 must read like the upright one."""
+    upright = Image.open(io.BytesIO(photo("045")))
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # what a phone writes, plus "rotate 270 to view"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    stored.save(buf, "JPEG", quality=95, exif=exif)
+    fields = ocr.scan_image(buf.getvalue(), source="rotated.jpg")
+    assert fields.to_dict()["total"] == label("045")["total"].lstrip("$")
+
+
+def test_not_an_image() -> None:
+    with pytest.raises(InputError, match=r"upload\.txt: not an image") as exc:
+        ocr.scan_image(b"Date,Amount\n2018-01-01,12.00\n", source="upload.txt")
+    assert exc.value.source == "upload.txt"
+
+
+def test_empty_file() -> None:
+    with pytest.raises(InputError, match=r"empty\.jpg: empty file"):
+        ocr.scan_image(b"", source="empty.jpg")
+
+
+@needs_data
+def test_truncated_jpeg() -> None:
+    data = photo("060")
+    with pytest.raises(InputError, match=r"cut\.jpg: corrupt or truncated image"):
+        ocr.scan_image(data[: len(data) // 2], source="cut.jpg")
+
+
+def test_decompression_bomb_over_our_limit() -> None:
+    bomb = png_header(8_000, 8_000)  # 64 megapixels in ~70 bytes
+    assert len(bomb) < 100
+    with pytest.raises(InputError, match=r"bomb\.png: image is 8000x8000 pixels, over the 40000000"):
+        ocr.scan_image(bomb, source="bomb.png")
+
+
+@pytest.mark.parametrize("side", [10_000, 20_000])  # Pillow warns above 89 MP and refuses above 179 MP
+def test_decompression_bomb_caught_by_pillow_too(side: int) -> None:
+    """Even with our own limit raised, Pillow's DecompressionBomb warning/error becomes an InputError."""
+    with pytest.raises(InputError, match=r"bomb\.png: image too large to decode safely"):
+        ocr.scan_image(png_header(side, side), source="bomb.png", max_pixels=10**12)
+
+
+def test_small_real_image_over_a_pixel_limit() -> None:
+    buf = io.BytesIO()
+    Image.new("L", (400, 300), 255).save(buf, "PNG")
+    with pytest.raises(InputError, match=r"400x300 pixels"):
+        ocr.scan_image(buf.getvalue(), source="wide.png", max_pixels=100_000)
+
+
+@needs_data
+def test_oversized_upload() -> None:
+    data = photo("045")
+    with pytest.raises(
+        InputError, match=rf"big\.jpg: image is {len(data)} bytes, over the 100000-byte limit"
+    ):
+        ocr.scan_image(data, source="big.jpg", max_bytes=100_000)
+
+
+def test_blank_image_reads_nothing() -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (600, 900), "white").save(buf, "JPEG")
+    d = ocr.scan_image(buf.getvalue(), source="blank.jpg").to_dict()
+    assert (d["merchant"], d["date"], d["total"], d["items"]) == (None, None, None, [])
+
+
+def test_missing_tesseract_is_not_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Infrastructure, not the user's data: it must propagate for the job to retry."""
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    buf = io.BytesIO()
+    Image.new("L", (200, 200), 255).save(buf, "PNG")
+    with pytest.raises(pytesseract.TesseractNotFoundError) as exc:
+        ocr.scan_image(buf.getvalue(), source="ok.png")
+    assert not isinstance(exc.value, InputError)
+    with pytest.raises(RuntimeError, match="tesseract binary not found"):
+        ocr.preload()

@@ -1,0 +1,297 @@
+"""parse_receipt on OCR text as Tesseract 5.3 really printed it for SROIE receipt photos (pure, fast)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from finjobs.domain.receipts import LineItem, ReceiptFields, Word, parse_date, parse_receipt
+
+# --- Tesseract --psm 6 output, verbatim (noise, garbled words and all) -------------------------------
+
+# Rounding adjustment, unlabelled rounded total, "RH" for RM, "60,30" decimal comma, cash/change.
+INDAH = """tan woon yann
+INDAH GIFT & HOME BECO
+27, JALAN DEDAF 13,
+TAMAN JOHOR JAYA,
+81100 JOHOR BAHRU, JOHOR.
+Tel:07-3507405 Fax:07-3558160
+RECEIPT
+19/10/2018 20:49:59 #01
+Cashier: CN Location/SP: 05 /0531
+Desc/Iten Gty Price Amt/RH)
+ST-PRIVILEGE CARD/GD INDAH
+89888 1 10.00 10.00
+GF-TABLE LAMP/STITCH <i>
+62483 1 55.90 55.90
+@MIsc 10.00% “5.59.
+HTotal Qty 2 Sa
+TOTAL ANT scccarccveseees RH 60.31
+ROUNDING ADJ. ...0-6e0e0e “0.01
+RH 60,30 J
+CASH. .osseccevesseereaee RH 70.30
+CHANGE concccsecsceccseae RN 10.00
+Thank You ! Please Come Again !"""
+
+# "Total Sales (Inclusive of GST)" garbled to "Sajesfoclusivs"; a GST summary table repeats 80.91 below.
+YONGFATT = """tan woon yann
+YONGFATT ENTERPRISE
+(JM0517726)
+NO.122.124. JALAN DEDAP 13.
+81100 JOHOR BAHRU
+TEL 67-3523888
+GST ID 000849812504
+SIMPLIFIED TAX INVOICE
+CASH
+Doc No. CS00031663 Date 25/12/2018
+Caste USER Time 123100
+fam Qty SiPrice Amount Tax
+£8318 1 8091 8091 SR
+ELEGANT SCH TR BAG 15
+Total Qty 1 8094
+Total Sales (Excluding GST) 60.91
+Discount 000
+Total GST 0.00
+Rounding -001
+Total Sajesfoclusivs of GST) : 80.90
+CASH : 100.00
+Change : 49.10
+|GST SUMMARY |
+| Taxcode — % — AMI(RM) Tax (RM) |
+| SR 0 80.91 000!
+| Total 80.91 0.00|"""
+
+# The TOTAL line is garbled ("TORe"); subtotal + GST and cash with zero change agree on 73.00.
+# "RM 68. 87": a space inside the number.
+LIGHTROOM = """LIGHTROOM GALLERY SDN BHD
+Bill Date : 20/12/2017 7 PK
+2 * RM 33.02 UNIT ( 3.96)=RM 66.04
+Sub Total q RM 68. 87
+Service Charge ; RM 0. 00
+GST/TAX 6% 4 RM 4.13
+TORe RM 73. 00
+CA. : RM = 73.00 :
+CHANGE: RM 0.00
+GST Summary Amount (RM) Tax (RM)
+SR @ 6% 68. 87 4.13"""
+
+# "Sub Total (RM)" must not pass for the total; the "Total (RM)" after rounding is the answer.
+ZHENG_HUI = """PERNIAGAAN ZHENG HUI
+NO.89 JALAN PERMAS 9/6
+BANDAR BARU PERMAS JAYA
+81750 JOHOR BAHRU
+Date : 09/03/2018
+Cashier, USER Time: 08:49:00
+tom Qty _RSP__ Amount
+40278 GA iol 1 170.00 170.0
+(Excluded GST) Sub Total (RM) 313.50
+Discount(RM) + 000
+Total GST (RM) 18.81 .
+Rounding (RM) : -0.01
+Total (RM) : 332.30
+GASH : 382.30
+Change (RM) : 0.00
+GST SUMMARY
+_JexGode Amount GBT
+SR 6 313.50 1681"""
+
+# "$" prefixes, "05 Mar 2018" date, a noise line above the name.
+UNIHAKKA = """A0So0/@
+UNIHAKKA INTERNATIONAL SDN BHD
+05 Mar 2018 18:24
+(867388-U)
+12, Jalan Tampoi 7/4,Kawasan Petindustrian
+TAX INVOICE
+Item Qty Total
+“SR 100100000080-4Vege
+$5.50 1 $6.50
+SR 100100000006- Pork
+$2.70 1 $2.70
+Total Amount: $8.20
+GST @6%; $0.46
+Nett Total: $8.20
+Payment Mode Amount
+CASH $8.20
+Change $0.00"""
+
+# "ORD #50 -REG #19- 18/01/2018": a false start at "19- 18/01" must not hide the date.
+MCD = """1950 sl
+Gerbang Alaf Restaurants Sdn Bhd
+(65351-M)
+formerly known as
+Golden Arches Restaurants Sdn biid
+TAX INVOICE
+ORD #50 -REG #19- 18/01/2018 10:27:03
+QTY ITEM TOTAL
+2 ChicMcMuf fin 11.00
+1M Porridge 5.60
+1 BM 2HotCakes 10.00
+TakeOut Total (incl GST) 26.60
+Total Rounded 26.60
+Cash Tendered 90.00
+Change 73,40"""
+
+# Month-first as printed (12/28/2017 cannot be day-first) on a day-first receipt.
+HASSAN = """TAX INVOICE
+TERMINAL : Cl
+DATE : 12/28/2017 10:17:32 PM
+Total Incl.6% GST RM 15.00
+CASH RM 20.00
+CHANGE RM 5.00"""
+
+
+@pytest.mark.parametrize(
+    ("text", "merchant", "when", "total"),
+    [
+        (INDAH, "INDAH GIFT & HOME BECO", date(2018, 10, 19), "60.30"),
+        (YONGFATT, "YONGFATT ENTERPRISE", date(2018, 12, 25), "80.90"),
+        (LIGHTROOM, "LIGHTROOM GALLERY SDN BHD", date(2017, 12, 20), "73.00"),
+        (ZHENG_HUI, "PERNIAGAAN ZHENG HUI", date(2018, 3, 9), "332.30"),
+        (UNIHAKKA, "UNIHAKKA INTERNATIONAL SDN BHD", date(2018, 3, 5), "8.20"),
+        (MCD, "Gerbang Alaf Restaurants SDN Bhd", date(2018, 1, 18), "26.60"),
+        (HASSAN, None, date(2017, 12, 28), "15.00"),
+    ],
+)
+def test_real_tesseract_text(text: str, merchant: str | None, when: date, total: str) -> None:
+    fields = parse_receipt(text, locale_hint="MY")
+    assert fields.merchant == merchant
+    assert fields.date == when
+    assert fields.to_dict()["total"] == total
+    assert fields.currency == "MYR"
+
+
+def test_to_dict_shape() -> None:
+    d = parse_receipt(ZHENG_HUI, locale_hint="MY").to_dict()
+    assert set(d) == {"merchant", "date", "total", "currency", "tax", "items", "confidence"}
+    assert d["date"] == "2018-03-09"
+    assert d["total"] == "332.30"
+    assert d["tax"] == "18.81"
+    assert set(d["confidence"]) == {"merchant", "date", "total"}
+    assert all(0.0 <= c <= 1.0 for c in d["confidence"].values())
+
+
+def test_items_with_quantity_and_price() -> None:
+    items = parse_receipt(INDAH, locale_hint="MY").items
+    # The description sits on the line above "89888 1 10.00 10.00" (code, qty, unit price, amount).
+    assert items[:2] == [
+        LineItem("ST-PRIVILEGE CARD/GD INDAH", Decimal("1"), 1000),
+        LineItem("GF-TABLE LAMP/STITCH", Decimal("1"), 5590),
+    ]
+
+
+def test_empty_text_gives_nothing_found() -> None:
+    fields = parse_receipt("", locale_hint="MY")
+    assert fields == ReceiptFields(currency="MYR", confidence={"merchant": 0.0, "date": 0.0, "total": 0.0})
+    assert parse_receipt("").currency == ""
+    assert fields.to_dict()["total"] is None and fields.to_dict()["date"] is None
+
+
+@pytest.mark.parametrize(
+    ("line", "when"),
+    [
+        ("Date 25/12/2018 8:13:39 PH", date(2018, 12, 25)),
+        ("12-01-19 21:13 SHO", date(2019, 1, 12)),
+        ("25 DEC 2018", date(2018, 12, 25)),
+        ("2018-12-25", date(2018, 12, 25)),
+        ("DATE: 25.12.2018 10:22", date(2018, 12, 25)),
+        ("Date: O6/O3/2018", date(2018, 3, 6)),  # O for 0
+        ("28 MAR 18", date(2018, 3, 28)),
+        ("Bill Date : 2O/11/2017", date(2017, 11, 20)),
+    ],
+)
+def test_date_formats_day_first(line: str, when: date) -> None:
+    assert parse_date(line, day_first=True)[0] == when
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "currency"),
+    [
+        ("TOTAL RM 9.00", None, "MYR"),
+        ("Total 9.00 S$", "MY", "MYR"),  # "S$" after a price is a GST code, not Singapore dollars
+        ("TOTAL S$ 9.00", None, "SGD"),
+        ("TOTAL $9.00\nSHOP SDN BHD", None, "MYR"),
+        ("TOTAL $9.00", None, "USD"),
+        ("TOTAL 9.00", "en_SG", "SGD"),
+        ("TOTAL 9.00", None, ""),
+    ],
+)
+def test_currency(text: str, hint: str | None, currency: str) -> None:
+    assert parse_receipt(text, locale_hint=hint).currency == currency
+
+
+def test_locale_decides_ambiguous_dates() -> None:
+    assert parse_receipt("DATE 03/04/2018", locale_hint="MY").date == date(2018, 4, 3)
+    assert parse_receipt("DATE 03/04/2018", locale_hint="en_US").date == date(2018, 3, 4)
+
+
+def test_date_label_beats_other_dates() -> None:
+    text = "Promo valid till 31/12/2019\nDate: 02/01/2019 10:00\n"
+    assert parse_receipt(text).date == date(2019, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "total"),
+    [
+        ("SUBTOTAL 10.00\nTOTAL RM 1O.6O\n", "10.60"),  # O for 0
+        ("GRAND TOTAL RM1,234.50\n", "1234.50"),
+        ("TOTAL\nRM 12. 30\n", "12.30"),  # amount on the next line, space in the number
+        ("Total : 9.00\nRounding Adjustment 0.00\nRounded Total (RM): 9.00\nCash 10.00\nCHANGE 1.00", "9.00"),
+        ("AMOUNT DUE 45,90\n", "45.90"),
+        ("TOTAL QTY 3 4.00\nNETT TOTAL 27.50\nCASH 50.00\nCHANGE 22.50\n", "27.50"),
+        # A tender with "CHANGE 0.00" must not outvote a readable TOTAL line.
+        ("TOTAL 42.50\nCASH 100.00\nCHANGE 0.00\n", "42.50"),
+        # ... but a garbled TOTAL line loses to the exact tender confirmed by a printed amount.
+        ("TORe RM 73. 00\nCASH RM 73.00\nCHANGE RM 0.00\nTOTAL QTY 2 6.00\n", "73.00"),
+        ("JUMLAH RM 18.40\nTUNAI RM 20.00\nBAKI RM 1.60\n", "18.40"),  # Malay labels
+        ("NET AMOUNT 12.00\nSERVICE CHARGE 10% 1.20\n", "12.00"),
+        # Tesseract lost the total's first digit; subtotal + tax + rounding recovers it.
+        ("SUB-TOTAL (EX) : 26,00\nTOTAL TAX : 1,56\nROUNDING : -0.01\nTOTAL JAX re 7.55\n", "27.55"),
+    ],
+)
+def test_total_ocr_noise(text: str, total: str) -> None:
+    assert parse_receipt(text, locale_hint="MY").to_dict()["total"] == total
+
+
+def test_low_confidence_noise_line_is_not_the_merchant() -> None:
+    text = "ce INE OILED SIE SESS SDE\nKEDAI RUNCIT MAJU\n"
+    words = [Word(w, 0, conf=20.0) for w in text.splitlines()[0].split()] + [
+        Word(w, 1, conf=90.0) for w in text.splitlines()[1].split()
+    ]
+    assert parse_receipt(text, words).merchant == "KEDAI RUNCIT MAJU"
+    # Without word confidences the same garbage line looks like a company name.
+    assert parse_receipt(text).merchant != "KEDAI RUNCIT MAJU"
+
+
+def test_merchant_joins_split_lines() -> None:
+    assert parse_receipt("HOME MASTER HARDWARE &\nELECTRICAL\nNO. 2, JALAN X\n").merchant == (
+        "HOME MASTER HARDWARE & ELECTRICAL"
+    )
+    assert (
+        parse_receipt("tan woon yann\nMR D.I.Y. (JOHOR)\nSON BHD\n").merchant == "MR D.I.Y. (JOHOR) SDN BHD"
+    )
+    # A line of nothing but business-type words is the tail of the name above it ...
+    text = "GOLDEN PHOENIX SEAFOOD\nRESTAURANT SDN BHD\n(1165036-X)\nNO. 8, JALAN PUTERI\n"
+    assert parse_receipt(text).merchant == "GOLDEN PHOENIX SEAFOOD RESTAURANT SDN BHD"
+    # ... but a real name with a business word is complete on its own.
+    assert parse_receipt("THANK YOU\nASIA MART\nNO 5 JALAN BESAR\n").merchant == "ASIA MART"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)),
+    st.sampled_from(["%d/%m/%Y", "%d-%m-%y", "%d %b %Y", "%Y-%m-%d", "%d.%m.%Y", "%d %B %Y"]),
+)
+def test_any_printed_date_round_trips(when: date, fmt: str) -> None:
+    text = f"INVOICE\nDate: {when.strftime(fmt).upper()} 10:22\nTOTAL RM 1.00"
+    assert parse_receipt(text, locale_hint="MY").date == when
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2))
+def test_any_total_round_trips(amount: Decimal) -> None:
+    text = f"SHOP SDN BHD\nITEM A 1 {amount}\nTOTAL (RM) : {amount:,}\nCASH RM {amount + 10}\nCHANGE RM 10.00"
+    assert parse_receipt(text, locale_hint="MY").to_dict()["total"] == str(amount)
