@@ -11,7 +11,7 @@ from finjobs.config import Settings
 from finjobs.errors import FinjobsError
 
 # modules of finjobs.web, each with a Blueprint `bp` and an OPENAPI fragment describing its routes
-BLUEPRINTS = ["health"]
+BLUEPRINTS = ["health", "imports"]
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -1,0 +1,229 @@
+"""`finjobs import preview|enqueue|status|list|undo`: bank CSV imports."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from finjobs.cli import context
+from finjobs.errors import InputError
+
+app = typer.Typer(help="Bank CSV imports.", no_args_is_help=True)
+
+PRESET = typer.Option(None, "--preset", help="A named column preset (see `finjobs import presets`).")
+ACCOUNT_TYPE = typer.Option(
+    "checking", "--account-type", help="checking | savings | credit (flips card signs)."
+)
+MAP = typer.Option(
+    None, "--map", help="Explicit columns, e.g. date=Buchungstag,amount=Betrag,description=Text."
+)
+JSON = typer.Option(False, "--json", help="Print one JSON document.")
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+
+
+@app.command()
+def preview(
+    file: Path,
+    preset: str | None = PRESET,
+    account_type: str = ACCOUNT_TYPE,
+    column_map: str | None = MAP,
+    limit: int = typer.Option(20, help="Rows to show (JSON: all rows with --limit 0)."),
+    json_out: bool = JSON,
+) -> None:
+    """Show the detected format and the normalised rows. Writes nothing."""
+    from finjobs.domain.statements import parse_column_map
+    from finjobs.domain.statements import preview as run_preview
+    from finjobs.services.imports import check_options
+
+    opts = check_options({"preset": preset, "account_type": account_type, "column_map": column_map})
+    data = _read(file)
+    doc = run_preview(
+        lambda: io.BytesIO(data),
+        source=str(file),
+        preset=opts.get("preset"),
+        column_map=parse_column_map(column_map) if column_map else None,
+        account_type=opts["account_type"],
+        limit=(limit or None) if json_out else limit,
+    )
+    if json_out:
+        context.emit_json(doc)
+        return
+    fmt = doc["format"]
+    for key, value in fmt.items():
+        context.console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+    table = Table(title=f"rows (first {limit})", title_justify="left")
+    for col in ("date", "amount", "description"):
+        table.add_column(col, justify="right" if col == "amount" else "left")
+    for row in doc["rows"]:
+        table.add_row(row["date"], row["amount"], row["description"])
+    context.console.print(table)
+    for skipped in doc["skipped"][:limit]:
+        context.console.print(
+            f"[yellow]skipped line {skipped['line']}[/yellow]: {skipped['reason']}", highlight=False
+        )
+
+
+@app.command("enqueue")
+def enqueue_cmd(
+    file: Path,
+    user: str = typer.Option(..., "--user", "-u", help="User id or email."),
+    account: str = typer.Option("default", "--account", "-a", help="Account name (part of de-duplication)."),
+    preset: str | None = PRESET,
+    account_type: str = ACCOUNT_TYPE,
+    column_map: str | None = MAP,
+    wait: bool = typer.Option(False, "--wait", help="Follow the import with a progress bar."),
+    timeout: float = typer.Option(3600, help="Seconds to wait with --wait."),
+    json_out: bool = JSON,
+) -> None:
+    """Store the file in the database and queue its import (csv-import)."""
+    from finjobs.services.imports import accept_import, enqueue_import
+    from finjobs.services.users import get_user
+
+    data = _read(file)
+    with context.session() as s:
+        user_id = get_user(s, user).id
+        log = accept_import(
+            s,
+            user_id,
+            file.name,
+            data,
+            settings=context.settings(),
+            account=account,
+            options={"preset": preset, "account_type": account_type, "column_map": column_map},
+        )
+        import_id = log.id
+    job = enqueue_import(context.redis(), import_id)
+    doc: dict[str, Any] = {"id": import_id, "job_id": job.id, "status": "accepted"}
+    if wait:
+        follow(import_id, timeout=timeout, quiet=json_out)
+        doc = _status(import_id)
+    if json_out:
+        context.emit_json(doc)
+    else:
+        context.console.print(_line(doc), highlight=False)
+    if wait and doc["status"] != "completed":
+        raise typer.Exit(1)
+
+
+def _status(import_id: int) -> dict[str, Any]:
+    from finjobs.services.imports import import_status
+
+    with context.session() as s:
+        return import_status(s, context.redis(), import_id)
+
+
+def _line(doc: dict[str, Any]) -> str:
+    counts = " ".join(
+        f"{k}={doc.get(k)}" for k in ("processed", "imported", "skipped", "duplicates") if k in doc
+    )
+    tail = f" ({doc['error_message']})" if doc.get("error_message") else ""
+    return f"import {doc['id']}: {doc['status']} {counts}{tail}"
+
+
+def follow(import_id: int, *, timeout: float, quiet: bool) -> None:
+    """A live progress bar over import_status() (the same read the API serves) until it is final."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from finjobs.services.imports import FINAL
+
+    deadline = time.monotonic() + timeout
+    cols = (
+        TextColumn("import {task.fields[id]} {task.fields[status]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "imported={task.fields[imported]} skipped={task.fields[skipped]} "
+            "duplicates={task.fields[duplicates]}"
+        ),
+        TimeElapsedColumn(),
+    )
+    with Progress(*cols, console=context.err_console, disable=quiet) as bar:
+        task = bar.add_task(
+            "import", total=None, id=import_id, status="accepted", imported=0, skipped=0, duplicates=0
+        )
+        while True:
+            doc = _status(import_id)
+            bar.update(
+                task,
+                completed=doc.get("processed") or 0,
+                total=doc.get("total"),
+                status=doc["status"],
+                imported=doc.get("imported"),
+                skipped=doc.get("skipped"),
+                duplicates=doc.get("duplicates"),
+            )
+            if doc["status"] in FINAL:
+                return
+            if doc.get("job_status") == "failed" and doc["status"] not in FINAL:
+                context.err_console.print(
+                    f"[red]import {import_id}: its job failed[/red] (see `finjobs jobs failed`)"
+                )
+                return
+            if time.monotonic() > deadline:
+                raise InputError(f"import {import_id} still {doc['status']} after {timeout:.0f} s")
+            time.sleep(0.25)
+
+
+@app.command()
+def status(import_id: int, json_out: bool = JSON) -> None:
+    """An import's status and counts (live while it runs)."""
+    doc = _status(import_id)
+    if json_out:
+        context.emit_json(doc)
+        return
+    context.console.print(_line(doc), highlight=False)
+    for err in doc.get("errors") or []:
+        context.console.print(f"  line {err.get('line')}: {err.get('reason')}", highlight=False)
+
+
+@app.command("list")
+def list_cmd(user: str = typer.Option(..., "--user", "-u"), json_out: bool = JSON) -> None:
+    """A user's recent imports."""
+    from finjobs.services.imports import list_imports
+    from finjobs.services.users import get_user
+
+    with context.session() as s:
+        docs = list_imports(s, get_user(s, user).id)
+    if json_out:
+        context.emit_json({"imports": docs})
+        return
+    for doc in docs:
+        context.console.print(_line(doc), highlight=False)
+
+
+@app.command()
+def undo(import_id: int, json_out: bool = JSON) -> None:
+    """Remove exactly the transactions this import created."""
+    from finjobs.services.imports import undo_import
+
+    with context.session() as s:
+        doc = undo_import(s, context.redis(), import_id)
+    if json_out:
+        context.emit_json(doc)
+    else:
+        context.console.print(f"import {import_id} undone: removed {doc['removed']} transaction(s)")
+
+
+@app.command()
+def presets(json_out: bool = JSON) -> None:
+    """The built-in column presets."""
+    from finjobs.domain.statements import PRESETS
+
+    docs = {name: preset.to_dict() for name, preset in sorted(PRESETS.items())}
+    if json_out:
+        context.emit_json({"presets": docs})
+        return
+    for name, doc in docs.items():
+        context.console.print(f"[bold]{name}[/bold]: {doc}", highlight=False)

@@ -1,0 +1,480 @@
+"""CSV import use cases: accept (store the bytes, then enqueue), run (one transaction, idempotent),
+status, list, undo. Shared by `finjobs import ...`, the web API and the csv-import job.
+
+Atomicity: every row of an import and its `completed` status commit in ONE transaction, or nothing
+does. Idempotency: rows carry a per-user unique fingerprint (see domain/fingerprints.py) and are
+inserted with ON CONFLICT DO NOTHING, so a retry, a replay or an overlapping export adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from finjobs.config import Settings
+from finjobs.db.engine import get_engine, session_scope
+from finjobs.db.models import CsvImportLog, Transaction, Upload, utcnow
+from finjobs.domain.fingerprints import base_key
+from finjobs.domain.statements import (
+    ACCOUNT_TYPES,
+    SkippedRow,
+    StatementFormat,
+    StatementRow,
+    detect_format,
+    parse_column_map,
+    read_statement,
+)
+from finjobs.errors import InputError, NotFound
+from finjobs.queue import keys
+from finjobs.queue.enqueue import enqueue
+from finjobs.queue.registry import JsonJob, fetch_job
+
+FINAL = {"completed", "rejected", "failed", "undone"}
+MAX_ERRORS_KEPT = 1000  # skipped-row reasons stored per import; the counts are always exact
+PROGRESS_ROWS = 1000
+PROGRESS_SECONDS = 1.0
+BATCH = 5000
+
+
+def import_job_id(import_id: int) -> str:
+    return f"import-{import_id}"
+
+
+# ------------------------------------------------------------------------------------------ accept
+
+
+def check_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Validate import options up front (a typo must not wait for a worker to be reported)."""
+    out: dict[str, Any] = {}
+    account_type = options.get("account_type") or "checking"
+    if account_type not in ACCOUNT_TYPES:
+        raise InputError(
+            f"account type must be one of {', '.join(ACCOUNT_TYPES)} (got {account_type!r})",
+            source="account_type",
+        )
+    out["account_type"] = account_type
+    if options.get("preset"):
+        from finjobs.domain.statements import PRESETS
+
+        if options["preset"] not in PRESETS:
+            raise InputError(
+                f"unknown preset {options['preset']!r} (known: {', '.join(sorted(PRESETS))})", source="preset"
+            )
+        out["preset"] = options["preset"]
+    column_map = options.get("column_map")
+    if isinstance(column_map, str) and column_map.strip():
+        column_map = parse_column_map(column_map)
+    if column_map:
+        out["column_map"] = dict(column_map)
+    if options.get("currency"):
+        out["currency"] = str(options["currency"]).upper()
+    return out
+
+
+def accept_import(
+    session: Session,
+    user_id: int,
+    filename: str,
+    data: bytes,
+    *,
+    settings: Settings,
+    account: str = "default",
+    options: dict[str, Any] | None = None,
+) -> CsvImportLog:
+    """Store the file's bytes and an `accepted` import log. The caller commits, then enqueues:
+    a worker on another host reads the bytes from the database, never from a local path."""
+    if not data:
+        raise InputError("the file is empty", source=filename)
+    if len(data) > settings.max_upload_bytes:
+        raise InputError(
+            f"the file is {len(data):,} bytes; the limit is {settings.max_upload_bytes:,}", source=filename
+        )
+    account = (account or "default").strip()[:200] or "default"
+    upload = Upload(
+        user_id=user_id,
+        filename=filename[:500],
+        content_type="text/csv",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+    )
+    session.add(upload)
+    session.flush()
+    log = CsvImportLog(
+        user_id=user_id,
+        upload_id=upload.id,
+        account=account,
+        filename=filename[:500],
+        options=check_options(options or {}),
+        status="accepted",
+    )
+    session.add(log)
+    session.flush()
+    return log
+
+
+def enqueue_import(redis: Redis, import_id: int) -> JsonJob:
+    return enqueue(
+        redis,
+        "csv-import",
+        "finjobs.jobs.imports.run_import",
+        import_id,
+        job_id=import_job_id(import_id),
+        description=f"csv import {import_id}",
+    )
+
+
+# --------------------------------------------------------------------------------------------- run
+
+
+@dataclass
+class Counts:
+    processed: int = 0
+    imported: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    total: int | None = None
+
+    def as_progress(self) -> dict[str, Any]:
+        return {
+            "processed": self.processed,
+            "total": self.total,
+            "imported": self.imported,
+            "skipped": self.skipped,
+            "duplicates": self.duplicates,
+        }
+
+
+Reporter = Callable[[Counts], None]
+
+
+def _opener(data: bytes) -> Callable[[], io.BytesIO]:
+    return lambda: io.BytesIO(data)
+
+
+def _format_for(data: bytes, log: CsvImportLog) -> StatementFormat:
+    opts = log.options or {}
+    return detect_format(
+        _opener(data),
+        source=log.filename or f"import {log.id}",
+        preset=opts.get("preset"),
+        column_map=opts.get("column_map"),
+        account_type=opts.get("account_type", "checking"),
+        default_currency=opts.get("currency", "USD"),
+    )
+
+
+def run_import(
+    settings: Settings, redis: Redis, import_id: int, *, report: Reporter | None = None
+) -> dict[str, Any]:
+    """The csv-import job's work. Returns the import's summary. A completed (or rejected, undone)
+    import is returned as it is: replaying its job changes nothing."""
+    url = settings.database_url
+    with session_scope(url) as s:
+        log = s.get(CsvImportLog, import_id)
+        if log is None:
+            raise NotFound(f"no import {import_id}")
+        if log.status in FINAL:
+            return summary(log)
+        upload = s.get(Upload, log.upload_id) if log.upload_id else None
+        if upload is None:
+            raise NotFound(f"import {import_id} has no stored file")
+        data = upload.data
+        log.status, log.started_at, log.attempts = "running", utcnow(), log.attempts + 1
+        log.error_message = None
+        snapshot = {"id": log.id, "user_id": log.user_id, "account": log.account, "filename": log.filename}
+        try:
+            fmt = _format_for(data, log)
+        except InputError as exc:
+            _reject(log, exc)
+            return summary(log)
+
+    counts = Counts()
+    errors: list[dict[str, Any]] = []
+    progress = _Progress(url, import_id, counts, report)
+    try:
+        with get_engine(url).begin() as conn:
+            rows = read_statement(_opener(data), fmt, source=snapshot["filename"] or f"import {import_id}")
+            staged = _stage(conn, _counted(rows, counts, errors, progress), snapshot["account"])
+            counts.imported = _insert_staged(conn, snapshot["user_id"], snapshot["account"], import_id)
+            counts.duplicates = staged - counts.imported
+            counts.total = counts.processed
+            conn.execute(
+                update(CsvImportLog)
+                .where(CsvImportLog.id == import_id)
+                .values(
+                    status="completed",
+                    total_rows=counts.processed,
+                    processed=counts.processed,
+                    imported=counts.imported,
+                    skipped=counts.skipped,
+                    duplicates=counts.duplicates,
+                    errors=errors,
+                    finished_at=utcnow(),
+                    error_message=None,
+                )
+            )
+    except InputError as exc:  # the file turned out unreadable part-way: nothing was kept
+        with session_scope(url) as s:
+            log = s.get(CsvImportLog, import_id)
+            assert log is not None
+            _reject(log, exc)
+            return summary(log)
+    progress.final()
+    invalidate_user_caches(redis, snapshot["user_id"])
+    with session_scope(url) as s:
+        log = s.get(CsvImportLog, import_id)
+        assert log is not None
+        return summary(log)
+
+
+def _reject(log: CsvImportLog, exc: InputError) -> None:
+    log.status = "rejected"
+    log.error_message = str(exc)
+    log.errors = [{"line": exc.line, "reason": exc.detail}]
+    log.finished_at = utcnow()
+
+
+def mark_failed(settings: Settings, import_id: int, message: str) -> None:
+    """The job gave up (retries exhausted): record why; nothing of the import was kept."""
+    with session_scope(settings.database_url) as s:
+        log = s.get(CsvImportLog, import_id)
+        if log is not None and log.status not in FINAL:
+            log.status, log.error_message, log.finished_at = "failed", message[:2000], utcnow()
+
+
+def invalidate_user_caches(redis: Redis, user_id: int) -> None:
+    redis.delete(keys.budget_status(user_id), keys.forecast(user_id))
+
+
+def _counted(
+    rows: Iterable[StatementRow | SkippedRow],
+    counts: Counts,
+    errors: list[dict[str, Any]],
+    progress: _Progress,
+) -> Iterator[StatementRow]:
+    for row in rows:
+        counts.processed += 1
+        if isinstance(row, SkippedRow):
+            counts.skipped += 1
+            if len(errors) < MAX_ERRORS_KEPT:
+                errors.append({"line": row.line, "reason": row.reason})
+        else:
+            yield row
+        progress.tick()
+
+
+class _Progress:
+    """Reports progress every PROGRESS_ROWS rows and every PROGRESS_SECONDS: to the job's meta
+    (always) and to csv_import_logs (PostgreSQL, in its own connection, so it shows while the import's
+    transaction is open; SQLite has a single writer, which the import holds, so there the row is
+    written at commit)."""
+
+    def __init__(self, url: str, import_id: int, counts: Counts, report: Reporter | None) -> None:
+        self.url, self.import_id, self.counts, self.report = url, import_id, counts, report
+        self.db_progress = not url.startswith("sqlite")
+        self.last_rows, self.last_time = 0, time.monotonic()
+
+    def tick(self) -> None:
+        c = self.counts
+        if (
+            c.processed - self.last_rows < PROGRESS_ROWS
+            and time.monotonic() - self.last_time < PROGRESS_SECONDS
+        ):
+            return
+        self.last_rows, self.last_time = c.processed, time.monotonic()
+        if self.report:
+            self.report(c)
+        if self.db_progress:
+            with get_engine(self.url).begin() as conn:
+                conn.execute(
+                    update(CsvImportLog)
+                    .where(CsvImportLog.id == self.import_id)
+                    .values(processed=c.processed, skipped=c.skipped)
+                )
+
+    def final(self) -> None:
+        if self.report:
+            self.report(self.counts)
+
+
+# staging + insert: COPY on PostgreSQL, batched inserts on SQLite; then one INSERT ... SELECT
+
+
+_STAGING_COLUMNS = "line, base, date, amount_minor, currency, description"
+
+
+def _stage(conn: Connection, rows: Iterable[StatementRow], account: str) -> int:
+    """Load the file's rows into a temporary staging table (dropped at commit); returns the count."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "CREATE TEMP TABLE import_staging (line integer, base text, date date, amount_minor bigint, "
+                "currency text, description text) ON COMMIT DROP"
+            )
+        )
+        n = 0
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY import_staging ({_STAGING_COLUMNS}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(
+                    (
+                        r.line,
+                        base_key(account, r.date, r.amount_minor, r.currency, r.description),
+                        r.date,
+                        r.amount_minor,
+                        r.currency,
+                        r.description,
+                    )
+                )
+                n += 1
+        return n
+    conn.execute(text("DROP TABLE IF EXISTS temp.import_staging"))
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE import_staging (line integer, base text, date text, amount_minor integer, "
+            "currency text, description text)"
+        )
+    )
+    insert = text(f"INSERT INTO import_staging ({_STAGING_COLUMNS}) VALUES (:l, :b, :d, :a, :c, :t)")
+    n = 0
+    batch: list[dict[str, Any]] = []
+    for r in rows:
+        batch.append(
+            {
+                "l": r.line,
+                "b": base_key(account, r.date, r.amount_minor, r.currency, r.description),
+                "d": r.date.isoformat(),
+                "a": r.amount_minor,
+                "c": r.currency,
+                "t": r.description,
+            }
+        )
+        if len(batch) >= BATCH:
+            conn.execute(insert, batch)
+            n += len(batch)
+            batch.clear()
+    if batch:
+        conn.execute(insert, batch)
+        n += len(batch)
+    return n
+
+
+def _insert_staged(conn: Connection, user_id: int, account: str, import_id: int) -> int:
+    """One INSERT ... SELECT: the occurrence index numbers identical rows in file order."""
+    occurrence = "(row_number() OVER (PARTITION BY base ORDER BY line) - 1)"
+    fingerprint = (
+        f"base || ':' || CAST({occurrence} AS text)"
+        if conn.dialect.name == "postgresql"
+        else f"base || ':' || {occurrence}"
+    )
+    result = conn.execute(
+        text(
+            "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
+            "fingerprint, import_id, status, created_at) "
+            f"SELECT :user_id, :account, date, amount_minor, currency, description, {fingerprint}, "
+            ":import_id, 'posted', :now FROM import_staging WHERE true "
+            "ON CONFLICT (user_id, fingerprint) DO NOTHING"
+        ),
+        {
+            "user_id": user_id,
+            "account": account,
+            "import_id": import_id,
+            "now": utcnow().replace(tzinfo=None),
+        },
+    )
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("DROP TABLE temp.import_staging"))
+    return int(result.rowcount or 0)
+
+
+# ------------------------------------------------------------------------------- status, list, undo
+
+
+def summary(log: CsvImportLog) -> dict[str, Any]:
+    return {
+        "id": log.id,
+        "status": log.status,
+        "filename": log.filename,
+        "account": log.account,
+        "total": log.total_rows,
+        "processed": log.processed,
+        "imported": log.imported,
+        "skipped": log.skipped,
+        "duplicates": log.duplicates,
+        "errors": (log.errors or [])[:50],
+        "error_message": log.error_message,
+        "attempts": log.attempts,
+        "job_id": import_job_id(log.id),
+        "created_at": log.created_at.isoformat(),
+        "started_at": log.started_at.isoformat() if log.started_at else None,
+        "finished_at": log.finished_at.isoformat() if log.finished_at else None,
+    }
+
+
+def _own_import(session: Session, user_id: int | None, import_id: int) -> CsvImportLog:
+    log = session.get(CsvImportLog, import_id)
+    if log is None or (user_id is not None and log.user_id != user_id):
+        raise NotFound(f"no import {import_id}")
+    return log
+
+
+def import_status(
+    session: Session, redis: Redis, import_id: int, *, user_id: int | None = None
+) -> dict[str, Any]:
+    """The one status read: the database row, with live progress from the job while it runs.
+    `user_id` given: someone else's import is NotFound (the API's 404)."""
+    doc = summary(_own_import(session, user_id, import_id))
+    job = fetch_job(redis, import_job_id(import_id))
+    doc["job_status"] = str(job.get_status().value) if job is not None else None
+    if doc["status"] not in FINAL and job is not None:
+        live = job.get_meta(refresh=False).get("progress") or {}
+        for key in ("processed", "imported", "skipped", "duplicates", "total"):
+            if live.get(key) is not None:
+                doc[key] = live[key]
+    return doc
+
+
+def list_imports(session: Session, user_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
+    logs = session.scalars(
+        select(CsvImportLog)
+        .where(CsvImportLog.user_id == user_id)
+        .order_by(CsvImportLog.created_at.desc(), CsvImportLog.id.desc())
+        .limit(limit)
+    )
+    return [summary(log) for log in logs]
+
+
+def undo_import(
+    session: Session, redis: Redis, import_id: int, *, user_id: int | None = None
+) -> dict[str, Any]:
+    """Remove exactly the rows this import created (duplicates it skipped belong to earlier imports)."""
+    log = _own_import(session, user_id, import_id)
+    if log.status != "completed":
+        raise InputError(f"import {import_id} is {log.status}; only a completed import can be undone")
+    removed = session.execute(
+        delete(Transaction).where(Transaction.import_id == import_id, Transaction.user_id == log.user_id)
+    ).rowcount
+    log.status = "undone"
+    invalidate_user_caches(redis, log.user_id)
+    return {"id": import_id, "status": "undone", "removed": int(removed or 0)}
+
+
+def transaction_count(session: Session, user_id: int) -> int:
+    return int(
+        session.scalar(select(func.count()).select_from(Transaction).where(Transaction.user_id == user_id))
+        or 0
+    )
+
+
+def today_utc() -> dt.date:
+    return utcnow().date()

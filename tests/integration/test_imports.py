@@ -1,0 +1,306 @@
+"""CSV imports end to end on PostgreSQL and SQLite: stored bytes, one transaction, fingerprints,
+re-imports, undo, rejection, the status API, and a work horse SIGKILLed mid-import."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from sqlalchemy import func, select, text
+from typer.testing import CliRunner
+
+from finjobs.cli.app import app
+from finjobs.db.engine import get_engine
+from finjobs.db.models import CsvImportLog, Transaction, Upload
+from finjobs.queue.registry import fetch_job
+from finjobs.queue.worker import simple_worker
+from finjobs.sample_data import csv_bytes
+from finjobs.services.users import create_user
+from tests.conftest import Stack, finjobs_cmd
+
+runner = CliRunner()
+
+
+def cli_json(*args: str) -> dict:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def user(stack: Stack) -> dict:
+    with stack.session() as s:
+        created = create_user(s, "ana@example.com")
+    return {"id": created.id, "token": created.token}
+
+
+def import_file(stack: Stack, path: Path, *extra: str) -> dict:
+    accepted = cli_json("import", "enqueue", str(path), "--user", "ana@example.com", *extra)
+    simple_worker(stack.redis, ["csv-import"]).work(burst=True)
+    return cli_json("import", "status", str(accepted["id"]))
+
+
+def count(stack: Stack) -> int:
+    with stack.session() as s:
+        return s.scalar(select(func.count()).select_from(Transaction)) or 0
+
+
+def test_import_then_reimport_adds_nothing(stack: Stack, user: dict, tmp_path: Path) -> None:
+    path = tmp_path / "bank.csv"
+    path.write_bytes(csv_bytes(500))
+    first = import_file(stack, path)
+    assert first["status"] == "completed"
+    assert (first["processed"], first["imported"], first["skipped"], first["duplicates"]) == (500, 500, 0, 0)
+    assert count(stack) == 500
+    second = import_file(stack, path)
+    assert (second["imported"], second["duplicates"]) == (0, 500)
+    assert count(stack) == 500
+    with stack.session() as s:  # the job read the bytes from the database, not the path
+        assert s.scalar(select(func.count()).select_from(Upload)) == 2
+
+
+def test_an_overlapping_later_export_adds_only_the_new_rows(stack: Stack, user: dict, tmp_path: Path) -> None:
+    lines = csv_bytes(300).decode().splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    (tmp_path / "jan.csv").write_text(header + "".join(rows[:200]))
+    (tmp_path / "feb.csv").write_text(header + "".join(rows[150:]))
+    assert import_file(stack, tmp_path / "jan.csv")["imported"] == 200
+    feb = import_file(stack, tmp_path / "feb.csv")
+    assert (feb["imported"], feb["duplicates"], feb["processed"]) == (100, 50, 150)
+    assert count(stack) == 300
+
+
+def test_identical_rows_in_one_file_are_separate_transactions(
+    stack: Stack, user: dict, tmp_path: Path
+) -> None:
+    path = tmp_path / "coffee.csv"
+    path.write_text(
+        "Date,Description,Amount\n03/02/2026,Coffee,-3.50\n03/02/2026,Coffee,-3.50\n"
+        "03/02/2026,COFFEE ,-3.50\nTotal,,-10.50\n"
+    )
+    first = import_file(stack, path)
+    assert (first["imported"], first["skipped"], first["duplicates"]) == (3, 1, 0)
+    assert first["errors"][0]["line"] == 5 and "total" in first["errors"][0]["reason"].lower()
+    assert import_file(stack, path)["imported"] == 0
+    assert count(stack) == 3
+
+
+def test_accounting_identity_and_skipped_lines(stack: Stack, user: dict, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "Date,Description,Amount\n01/05/2026,Rent,-1200.00\npending,Shop,-5.00\n"
+        "01/06/2026,Shop,abc\n01/07/2026,Pay,2500.00\n"
+    )
+    doc = import_file(stack, path)
+    assert doc["imported"] + doc["skipped"] + doc["duplicates"] == doc["processed"] == 4
+    assert [e["line"] for e in doc["errors"]] == [3, 4]
+
+
+def test_a_bad_file_is_rejected_with_its_name_and_leaves_nothing(
+    stack: Stack, user: dict, tmp_path: Path
+) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text("hello,world\nthis,is\nnot,a statement\n")
+    doc = import_file(stack, path)
+    assert doc["status"] == "rejected"
+    assert "notes.csv" in doc["error_message"]
+    assert count(stack) == 0
+    assert doc["job_status"] == "finished"  # bad input is not retried
+
+
+def test_a_failure_part_way_keeps_nothing_then_the_job_retries(
+    stack: Stack, user: dict, tmp_path: Path
+) -> None:
+    rows = csv_bytes(2000).decode()
+    # the last row's amount does not fit a 64-bit integer: the database refuses it after 2,000 good rows
+    path = tmp_path / "overflow.csv"
+    path.write_text(rows + "12/30/2025,Overflow,99999999999999999999.00,0\n")
+    accepted = cli_json("import", "enqueue", str(path), "--user", "ana@example.com")
+    simple_worker(stack.redis, ["csv-import"]).work(burst=True)
+    assert count(stack) == 0
+    doc = cli_json("import", "status", str(accepted["id"]))
+    assert doc["status"] == "running" and doc["attempts"] == 1
+    assert fetch_job(stack.redis, accepted["job_id"]).get_status() == "scheduled"  # retry in 5 s
+
+
+def test_undo_removes_exactly_that_imports_rows(stack: Stack, user: dict, tmp_path: Path) -> None:
+    lines = csv_bytes(100).decode().splitlines(keepends=True)
+    (tmp_path / "a.csv").write_text(lines[0] + "".join(lines[1:61]))
+    (tmp_path / "b.csv").write_text(lines[0] + "".join(lines[41:]))
+    a = import_file(stack, tmp_path / "a.csv")
+    b = import_file(stack, tmp_path / "b.csv")
+    assert (a["imported"], b["imported"], b["duplicates"]) == (60, 40, 20)
+    assert cli_json("import", "undo", str(b["id"]))["removed"] == 40
+    assert count(stack) == 60
+    again = runner.invoke(app, ["import", "undo", str(b["id"])])
+    assert again.exit_code == 1 and "undone" in again.stderr
+
+
+def test_import_invalidates_the_users_caches(stack: Stack, user: dict, tmp_path: Path) -> None:
+    stack.redis.set(f"budget_status:{user['id']}", "{}", ex=600)
+    stack.redis.set(f"forecast:{user['id']}", "{}", ex=600)
+    path = tmp_path / "x.csv"
+    path.write_bytes(csv_bytes(10))
+    import_file(stack, path)
+    assert not stack.redis.exists(f"budget_status:{user['id']}", f"forecast:{user['id']}")
+
+
+def test_preview_json_writes_nothing(stack: Stack, user: dict, tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(csv_bytes(5))
+    doc = cli_json("import", "preview", str(path))
+    assert doc["format"]["date_order"] == "MDY" and len(doc["rows"]) == 5
+    assert doc["rows"][0] == {"date": "2025-01-01", "amount": "5200.00", "description": "ACME CORP PAYROLL"}
+    assert count(stack) == 0
+
+
+def test_unknown_options_are_refused_before_anything_is_stored(
+    stack: Stack, user: dict, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(csv_bytes(5))
+    result = runner.invoke(app, ["import", "enqueue", str(path), "--user", "1", "--account-type", "gold"])
+    assert result.exit_code == 1 and "account type must be one of" in result.stderr
+    with stack.session() as s:
+        assert s.scalar(select(func.count()).select_from(CsvImportLog)) == 0
+
+
+# ------------------------------------------------------------------------------------------- API
+
+
+def test_api_upload_202_then_status_completed(stack: Stack, user: dict) -> None:
+    from finjobs.web import create_app
+
+    client = create_app(stack.settings).test_client()
+    auth = {"Authorization": f"Bearer {user['token']}"}
+    import io
+
+    resp = client.post(
+        "/api/v1/imports",
+        headers=auth,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(csv_bytes(120)), "statement.csv"), "account": "checking"},
+    )
+    assert resp.status_code == 202, resp.get_json()
+    body = resp.get_json()
+    assert body["status"] == "accepted" and resp.headers["Location"] == body["status_url"]
+    simple_worker(stack.redis, ["csv-import"]).work(burst=True)
+    status = client.get(body["status_url"], headers=auth).get_json()
+    assert (status["status"], status["imported"], status["processed"]) == ("completed", 120, 120)
+    listed = client.get("/api/v1/imports", headers=auth).get_json()["imports"]
+    assert [i["id"] for i in listed] == [body["id"]]
+
+    with stack.session() as s:
+        other = create_user(s, "eve@example.com")
+    eve = {"Authorization": f"Bearer {other.token}"}
+    assert client.get(body["status_url"], headers=eve).status_code == 404
+    assert client.get("/api/v1/imports", headers=eve).get_json() == {"imports": []}
+    assert client.get(body["status_url"]).status_code == 401
+    assert client.get(body["status_url"], headers={"Authorization": "Bearer nope"}).status_code == 401
+    missing = client.post("/api/v1/imports", headers=auth, data={})
+    assert missing.status_code == 422 and missing.get_json()["error"] == "invalid_input"
+
+
+def test_api_refuses_an_oversized_upload(stack: Stack, user: dict) -> None:
+    import io
+
+    from finjobs.config import Settings
+    from finjobs.web import create_app
+
+    small = Settings.from_env({**stack.env, "FINJOBS_MAX_UPLOAD_BYTES": "1000"})
+    client = create_app(small).test_client()
+    resp = client.post(
+        "/api/v1/imports",
+        headers={"Authorization": f"Bearer {user['token']}"},
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(csv_bytes(200)), "big.csv")},
+    )
+    assert resp.status_code == 413
+    assert resp.get_json()["error"] == "request_entity_too_large"
+
+
+# ------------------------------------------------------------------------ a killed work horse
+
+
+def test_sigkill_mid_import_shows_no_partial_rows_and_the_retry_is_exact(
+    pg_stack: Stack, tmp_path: Path
+) -> None:
+    n = 200_000
+    with pg_stack.session() as s:
+        create_user(s, "big@example.com")
+    path = tmp_path / "big.csv"
+    path.write_bytes(csv_bytes(n))
+    accepted = subprocess.run(
+        finjobs_cmd("import", "enqueue", str(path), "--user", "big@example.com", "--json"),
+        env=pg_stack.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    import_id = json.loads(accepted.stdout)["id"]
+
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def watch() -> None:  # a reader polling the table the whole time
+        with get_engine(pg_stack.db_url).connect() as conn:
+            while not stop.is_set():
+                seen.append(conn.execute(text("SELECT count(*) FROM transactions")).scalar_one())
+                conn.commit()
+                time.sleep(0.05)
+
+    reader = threading.Thread(target=watch, daemon=True)
+    reader.start()
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        finjobs_cmd("worker", "csv-import", "-c", "1"),
+        env=pg_stack.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        killed = False
+        while time.monotonic() < deadline:
+            with pg_stack.session() as s:
+                row = s.get(CsvImportLog, import_id)
+                assert row is not None
+                status, processed = row.status, row.processed
+            if not killed and status == "running" and processed >= n // 3:
+                # the work horse is the descendant that leads its own process group (RQ calls setsid
+                # in it); the worker and its scheduler process stay in the pool's group
+                horses = [
+                    p
+                    for p in psutil.Process(worker.pid).children(recursive=True)
+                    if os.getpgid(p.pid) == p.pid
+                ]
+                assert horses, "no work horse found"
+                for horse in horses:
+                    os.kill(horse.pid, signal.SIGKILL)
+                killed = True
+            if status == "completed":
+                break
+            time.sleep(0.1)
+        assert killed, "the import finished before it could be killed"
+    finally:
+        stop.set()
+        reader.join(5)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    with pg_stack.session() as s:
+        row = s.get(CsvImportLog, import_id)
+        assert row is not None and row.status == "completed", (row.status, row.error_message)
+        assert (row.imported, row.duplicates, row.attempts) == (n, 0, 2)
+        total = s.scalar(select(func.count()).select_from(Transaction))
+        distinct = s.scalar(select(func.count(func.distinct(Transaction.fingerprint))))
+    assert total == distinct == n
+    assert set(seen) <= {0, n}, sorted(set(seen))[:10]
+    assert seen[0] == 0 and seen[-1] == n
