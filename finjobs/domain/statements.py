@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
+import functools
 import io
 import re
 from collections import Counter
@@ -52,6 +53,7 @@ _SAMPLE_BYTES = 64 * 1024
 _SAMPLE_RECORDS = 200
 _MAX_LINE = 1 << 20  # a "line" longer than 1 MiB is not a bank statement; stop before it eats memory
 _CHUNK = 1 << 16
+_SETTLED_AFTER = 20_000
 
 
 # ================================================================ public values
@@ -1072,14 +1074,14 @@ def _scan_columns(
     roles: dict[str, list[int]],
     source: str,
 ) -> tuple[str, str, Counter[str]]:
-    """One streaming pass: date order from every date value, decimal separator from every amount,
-    and the currencies the rows name (currency column, symbols, codes)."""
+    """One streaming pass: date order from every date value; decimal separator and the currencies the
+    rows name (currency column, symbols, codes) from every amount until 20,000 rows agree unanimously."""
     date_col = roles["date"][0]
     cur_col = roles["currency"][0] if "currency" in roles else -1
     money = (
         roles.get("amount", []) + roles.get("debit", []) + roles.get("credit", []) + roles.get("balance", [])
     )
-    no_dmy = no_mdy = numeric = 0
+    no_dmy = no_mdy = numeric = seen = 0
     seps: Counter[str] = Counter()
     votes: Counter[str] = Counter()
     symbols: Counter[str] = Counter()
@@ -1092,6 +1094,9 @@ def _scan_columns(
             seps[shape.sep] += 1
             no_dmy += not shape.fits("DMY")
             no_mdy += not shape.fits("MDY")
+        seen += 1
+        if seen > _SETTLED_AFTER and len(votes) <= 1 and len(symbols) <= 1:
+            continue  # money is settled: 20,000 unanimous rows cannot be outvoted by what is left in practice
         for i in money:
             if i < len(row) and (amt := amount_shape(row[i])) is not None:
                 if vote := amt.decimal_vote():
@@ -1192,12 +1197,13 @@ def _cell(row: list[str], i: int) -> str:
 
 
 def read_statement(
-    opener: Opener, fmt: StatementFormat, *, source: str = "<csv>"
+    opener: Opener, fmt: StatementFormat, *, source: str = "<csv>", balances: bool = True
 ) -> Iterator[StatementRow | SkippedRow]:
     """Stream every data record as a StatementRow or a SkippedRow (with the reason), in file order.
 
     Lines before data_start_line (preamble, header) and blank records are not data and are not yielded.
-    Raises InputError only when the file itself is unreadable (bad CSV quoting, a header gone missing)."""
+    Raises InputError only when the file itself is unreadable (bad CSV quoting, a header gone missing).
+    balances=False skips parsing the balance column (balance_minor is None): importers don't store it."""
     _check_format(fmt)
     roles: dict[str, list[int]] | None = None
     header: list[str] | None = None
@@ -1222,7 +1228,20 @@ def read_statement(
             yield SkippedRow(line, "repeated header")
             continue
         money_cols = {i for r in ("amount", "debit", "credit", "balance") for i in roles.get(r, [])}
-        yield _row(line, row, roles, money_cols, fmt, account_flip)
+        yield _row(line, row, roles, money_cols, fmt, account_flip, balances)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _money_value(raw: str, decimal_sep: str) -> tuple[Decimal, str | None] | None:
+    amt = amount_shape(raw)
+    value = amt.value(decimal_sep) if amt else None
+    return None if amt is None or value is None else (value, amt.currency)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _exact_minor(amount: Decimal, currency: str) -> int | None:
+    minor = to_minor(amount, currency)
+    return minor if from_minor(minor, currency) == amount else None
 
 
 def _row(
@@ -1232,6 +1251,7 @@ def _row(
     money_cols: set[int],
     fmt: StatementFormat,
     flip: bool,
+    balances: bool = True,
 ) -> StatementRow | SkippedRow:
     if reason := _trailer_reason(row, money_cols):
         return SkippedRow(line, reason)
@@ -1247,11 +1267,8 @@ def _row(
         currency = code
 
     def money(raw: str) -> tuple[Decimal, str | None] | SkippedRow:
-        amt = amount_shape(raw)
-        value = amt.value(fmt.decimal_sep) if amt else None
-        if amt is None or value is None:
-            return SkippedRow(line, f"amount {raw!r} is not a number")
-        return value, amt.currency
+        got = _money_value(raw, fmt.decimal_sep)
+        return SkippedRow(line, f"amount {raw!r} is not a number") if got is None else got
 
     amount: Decimal
     symbol_ccy: str | None = None
@@ -1289,11 +1306,11 @@ def _row(
             amount = -amount
     if "currency" not in roles and symbol_ccy:
         currency = symbol_ccy
-    minor = to_minor(amount, currency)
-    if from_minor(minor, currency) != amount:
+    minor = _exact_minor(amount, currency)
+    if minor is None:
         return SkippedRow(line, f"amount {amount} has more decimals than {currency} allows")
     balance = None
-    if "balance" in roles and (raw_bal := _cell(row, roles["balance"][0])):
+    if balances and "balance" in roles and (raw_bal := _cell(row, roles["balance"][0])):
         amt = amount_shape(raw_bal)
         bal = amt.value(fmt.decimal_sep) if amt else None
         balance = to_minor(bal, currency) if bal is not None else None
@@ -1319,6 +1336,7 @@ _DATEISH = re.compile(r"\b\d{1,4}[./-]\d{1,2}(?:[./-]\d{1,4})?\b|\b\d{1,2}:\d{2}
 _REF = re.compile(r"\b(?=[a-z0-9-]*\d)[a-z0-9-]{6,}\b|#\s*\d+")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # payees repeat; the regexes are the costly part of a row
 def normalise_description(text: str) -> str:
     """Casefold, drop card numbers, dates, times and reference ids, collapse spaces (for fingerprints)."""
     s = text.casefold()

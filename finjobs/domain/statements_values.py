@@ -5,6 +5,7 @@ Pure: standard library and decimal only; values in, values out.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -18,6 +19,7 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def norm_name(text: str) -> str:
     """A header reduced to lowercase words: 'Auftraggeber/Empfänger' -> 'auftraggeber empfanger'."""
     return " ".join(re.sub(r"[^0-9a-z]+", " ", fold(text).replace("ß", "ss")).split())
@@ -131,6 +133,7 @@ class DateShape:
         return self.resolve(order) is not None
 
 
+@functools.lru_cache(maxsize=1 << 16)  # dates repeat on every row of a day: parse each once
 def date_shape(raw: str) -> DateShape | None:
     """Classify a raw date cell; None when it is not a date at all ('pending', '', 'abc')."""
     s = raw.strip().strip('"').strip()
@@ -259,6 +262,7 @@ class AmountShape:
         return -d if self.negative else d
 
 
+@functools.lru_cache(maxsize=1 << 16)  # shapes are immutable; common amounts repeat
 def amount_shape(raw: str) -> AmountShape | None:
     """Split '-$1,036.47', '(12.34)', '12.34-', 'EUR 12,00', '1 234,56 €', '12.00 CR' into parts."""
     s = raw.translate(_MINUSES).strip()

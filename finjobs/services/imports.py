@@ -203,7 +203,9 @@ def run_import(
     progress = _Progress(url, import_id, counts, report)
     try:
         with get_engine(url).begin() as conn:
-            rows = read_statement(_opener(data), fmt, source=snapshot["filename"] or f"import {import_id}")
+            rows = read_statement(
+                _opener(data), fmt, source=snapshot["filename"] or f"import {import_id}", balances=False
+            )
             staged = _stage(conn, _counted(rows, counts, errors, progress), snapshot["account"])
             counts.imported = _insert_staged(conn, snapshot["user_id"], snapshot["account"], import_id)
             counts.duplicates = staged - counts.imported

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Benchmark the CSV import path against `psql \\copy` of the same file, in one run.
+
+Starts a throwaway PostgreSQL and Redis (finjobs.devservers), generates N rows of a realistic bank
+CSV, then times: psql \\copy into a bare table (the baseline), finjobs on PostgreSQL (accept ->
+enqueue -> a real `finjobs worker csv-import` process -> committed) and the same on SQLite.
+Prints rows/s, the worker's peak RSS, and last `ratio_vs_psql_copy=X`.
+
+    .venv/bin/python scripts/bench_import.py [--rows 1000000] [--rss-rows 100000,300000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import redis as redis_lib
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import contextlib
+
+from finjobs.config import Settings  # noqa: E402
+from finjobs.db.engine import session_scope  # noqa: E402
+from finjobs.db.migrate import upgrade  # noqa: E402
+from finjobs.db.models import CsvImportLog  # noqa: E402
+from finjobs.devservers import PostgresServer, RedisServer  # noqa: E402
+from finjobs.sample_data import write_csv  # noqa: E402
+from finjobs.services.imports import accept_import, enqueue_import  # noqa: E402
+from finjobs.services.users import create_user  # noqa: E402
+
+
+class PeakRSS:
+    """Samples the RSS of a process tree every 50 ms; keeps the peak of any single process."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                root = psutil.Process(self.pid)
+                for p in [root, *root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        self.peak = max(self.peak, p.memory_info().rss)
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.05)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join(2)
+        return self.peak
+
+
+def psql_copy(pg: PostgresServer, csv_path: Path) -> float:
+    url = pg.url.replace("postgresql+psycopg", "postgresql")
+    subprocess.run(
+        [
+            "psql",
+            url,
+            "-qc",
+            "DROP TABLE IF EXISTS bare; CREATE TABLE bare "
+            "(date text, description text, amount numeric, balance numeric)",
+        ],
+        check=True,
+    )
+    t = time.perf_counter()
+    subprocess.run(
+        ["psql", url, "-qc", f"\\copy bare FROM '{csv_path}' WITH (FORMAT csv, HEADER true)"], check=True
+    )
+    return time.perf_counter() - t
+
+
+def finjobs_run(
+    db_url: str, redis_url: str, csv_path: Path, email: str, state: Path
+) -> tuple[float, int, int]:
+    """Seconds from accept to committed through a real worker process; the worker's peak RSS; rows."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+        "FINJOBS_STATE_DIR": str(state),
+        "FINJOBS_LOG_LEVEL": "WARNING",
+        "FINJOBS_MAX_UPLOAD_BYTES": str(2**31),
+    }
+    settings = Settings.from_env(env)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "finjobs", "worker", "csv-import", "-c", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    rss = PeakRSS(worker.pid)
+    conn = redis_lib.Redis.from_url(redis_url)
+    while not conn.keys("rq:worker:*"):
+        time.sleep(0.1)
+    data = csv_path.read_bytes()
+    t = time.perf_counter()
+    with session_scope(db_url) as s:
+        user_id = create_user(s, email).id
+        import_id = accept_import(s, user_id, csv_path.name, data, settings=settings).id
+    enqueue_import(conn, import_id)
+    while True:
+        with session_scope(db_url) as s:
+            log = s.get(CsvImportLog, import_id)
+            assert log is not None
+            if log.status in {"completed", "rejected", "failed"}:
+                break
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - t
+    os.killpg(worker.pid, signal.SIGTERM)
+    worker.wait(30)
+    peak = rss.stop()
+    if log.status != "completed":
+        raise SystemExit(f"import {log.status}: {log.error_message}")
+    return elapsed, peak, log.imported
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--rss-rows", default="", help="extra row counts to show RSS is flat, e.g. 100000,300000")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="finjobs-bench-"))
+    pg, rds = PostgresServer().start(), RedisServer().start()
+    try:
+        upgrade(pg.url)
+        csv_path = tmp / f"bank-{args.rows}.csv"
+        with csv_path.open("w", newline="") as fh:
+            write_csv(fh, args.rows)
+        mb = csv_path.stat().st_size / 1e6
+        print(f"rows={args.rows:,} file={mb:.1f} MB")
+        base = psql_copy(pg, csv_path)
+        print(f"psql \\copy (baseline)      {base:7.2f} s  {args.rows / base:10,.0f} rows/s")
+        pg_s, pg_rss, n = finjobs_run(pg.url, rds.url, csv_path, "pg@bench", tmp / "s1")
+        assert n == args.rows, n
+        print(
+            f"finjobs on PostgreSQL      {pg_s:7.2f} s  {args.rows / pg_s:10,.0f} rows/s  "
+            f"worker peak RSS {pg_rss / 2**20:.0f} MB"
+        )
+        sqlite_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+        upgrade(sqlite_url)
+        lite_s, lite_rss, n = finjobs_run(sqlite_url, rds.url, csv_path, "lite@bench", tmp / "s2")
+        assert n == args.rows, n
+        print(
+            f"finjobs on SQLite          {lite_s:7.2f} s  {args.rows / lite_s:10,.0f} rows/s  "
+            f"worker peak RSS {lite_rss / 2**20:.0f} MB"
+        )
+        for extra in [int(x) for x in args.rss_rows.split(",") if x.strip()]:
+            path = tmp / f"bank-{extra}.csv"
+            with path.open("w", newline="") as fh:
+                write_csv(fh, extra, seed=extra)
+            secs, peak, _ = finjobs_run(pg.url, rds.url, path, f"rss{extra}@bench", tmp / f"s{extra}")
+            print(
+                f"  rows={extra:>9,}  PostgreSQL {extra / secs:10,.0f} rows/s  worker peak RSS {peak / 2**20:.0f} MB"
+            )
+        print(f"ratio_vs_psql_copy={base / pg_s:.2f}")
+    finally:
+        pg.destroy()
+        rds.destroy()
+
+
+if __name__ == "__main__":
+    main()
