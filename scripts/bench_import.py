@@ -12,6 +12,7 @@ Prints rows/s, the worker's peak RSS, and last `ratio_vs_psql_copy=X`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -24,19 +25,14 @@ from pathlib import Path
 import psutil
 import redis as redis_lib
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import contextlib
-
-from finjobs.config import Settings  # noqa: E402
-from finjobs.db.engine import session_scope  # noqa: E402
-from finjobs.db.migrate import upgrade  # noqa: E402
-from finjobs.db.models import CsvImportLog  # noqa: E402
-from finjobs.devservers import PostgresServer, RedisServer  # noqa: E402
-from finjobs.sample_data import write_csv  # noqa: E402
-from finjobs.services.imports import accept_import, enqueue_import  # noqa: E402
-from finjobs.services.users import create_user  # noqa: E402
+from finjobs.config import Settings
+from finjobs.db.engine import session_scope
+from finjobs.db.migrate import upgrade
+from finjobs.db.models import CsvImportLog
+from finjobs.devservers import PostgresServer, RedisServer
+from finjobs.sample_data import write_csv
+from finjobs.services.imports import accept_import, enqueue_import
+from finjobs.services.users import create_user
 
 
 class PeakRSS:
@@ -164,9 +160,8 @@ def main() -> None:
             with path.open("w", newline="") as fh:
                 write_csv(fh, extra, seed=extra)
             secs, peak, _ = finjobs_run(pg.url, rds.url, path, f"rss{extra}@bench", tmp / f"s{extra}")
-            print(
-                f"  rows={extra:>9,}  PostgreSQL {extra / secs:10,.0f} rows/s  worker peak RSS {peak / 2**20:.0f} MB"
-            )
+            rate, mib = extra / secs, peak / 2**20
+            print(f"  rows={extra:>9,}  PostgreSQL {rate:10,.0f} rows/s  worker peak RSS {mib:.0f} MB")
         print(f"ratio_vs_psql_copy={base / pg_s:.2f}")
     finally:
         pg.destroy()
