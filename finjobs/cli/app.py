@@ -52,6 +52,7 @@ def _register() -> None:
     app.add_typer(jobs.app, name="jobs")
     app.add_typer(cleanup.app, name="cleanup")
     app.add_typer(imports.app, name="import")
+    app.command("release")(db.release)
     app.command("status")(status.status)
     app.command("worker")(worker.worker)
     app.command("demo")(demo.demo)

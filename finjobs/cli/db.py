@@ -22,3 +22,28 @@ def upgrade(json_out: bool = typer.Option(False, "--json", help="Print one JSON 
         context.emit_json({"revision": rev})
     else:
         context.console.print(f"database at revision [bold]{rev}[/bold]")
+
+
+def release() -> None:
+    """The Procfile's release phase: migrate the database. On Heroku (a release dyno) it then exits;
+    under a local process manager (honcho/foreman, where $DYNO is unset) it stays up idle until
+    SIGTERM, because those stop every process as soon as one exits."""
+    import os
+    import signal
+
+    from finjobs.db.migrate import current
+    from finjobs.db.migrate import upgrade as run_upgrade
+
+    url = context.settings().database_url
+    run_upgrade(url)
+    context.console.print(f"database at revision {current(url)}", highlight=False)
+    if os.environ.get("DYNO"):
+        return
+
+    def stop(*_: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    context.console.print("release done; idle until stopped (set DYNO to exit instead)", highlight=False)
+    while True:
+        signal.pause()
