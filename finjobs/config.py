@@ -6,6 +6,7 @@ Pure apart from reading the mapping it is given; no connections are made here.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,10 @@ class Settings:
     mail_from: str = "finjobs@localhost"
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    # API rate limits per token and endpoint class, shared by every web process through Redis
+    rate_limit_reads: str = "300/minute"
+    rate_limit_uploads: str = "20/minute"
+    chat_session_ttl: int = 30 * 60  # seconds; sliding: every read or write renews it
 
     @property
     def tz(self) -> ZoneInfo:
@@ -117,6 +122,9 @@ class Settings:
             mail_from=env.get("FINJOBS_MAIL_FROM", "").strip() or "finjobs@localhost",
             webhook_url=_url(env, "FINJOBS_WEBHOOK_URL", {"http", "https"}),
             webhook_secret=env.get("FINJOBS_WEBHOOK_SECRET", "").strip() or None,
+            rate_limit_reads=_rate(env, "FINJOBS_RATE_LIMIT_READS", "300/minute"),
+            rate_limit_uploads=_rate(env, "FINJOBS_RATE_LIMIT_UPLOADS", "20/minute"),
+            chat_session_ttl=_int(env, "FINJOBS_CHAT_SESSION_TTL", 30 * 60, 10, 30 * 24 * 3600),
         )
 
 
@@ -144,6 +152,16 @@ def _url(env: Mapping[str, str], name: str, schemes: set[str]) -> str | None:
         _ = parts.port
     except ValueError:
         raise ConfigError(f"{name} has an invalid port: {raw!r}") from None
+    return raw
+
+
+_RATE = re.compile(r"^\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?$")
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    if not _RATE.match(raw.lower()):
+        raise ConfigError(f"{name} must look like '300/minute' or '20 per 10 seconds' (got {raw!r})")
     return raw
 
 

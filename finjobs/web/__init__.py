@@ -11,7 +11,7 @@ from finjobs.config import Settings
 from finjobs.errors import FinjobsError
 
 # modules of finjobs.web, each with a Blueprint `bp` and an OPENAPI fragment describing its routes
-BLUEPRINTS = ["health", "imports"]
+BLUEPRINTS = ["health", "imports", "chat"]
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -27,6 +27,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in modules:
         app.register_blueprint(module.bp)
     app.register_blueprint(openapi.blueprint(modules))
+
+    from finjobs.web.limits import install
+
+    install(app, app.config["FINJOBS_SETTINGS"])
 
     @app.errorhandler(FinjobsError)
     def _finjobs_error(exc: FinjobsError) -> Any:

@@ -8,12 +8,14 @@ from flask import Blueprint, jsonify, request, url_for
 
 from finjobs.errors import InputError
 from finjobs.web.auth import db, redis, require_user, settings, user_id
+from finjobs.web.limits import uploads
 from finjobs.web.openapi import error_responses
 
 bp = Blueprint("imports", __name__)
 
 
 @bp.post("/api/v1/imports")
+@uploads
 @require_user
 def create_import() -> Any:
     from finjobs.services.imports import accept_import, enqueue_import
