@@ -18,6 +18,7 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 OWNER = "__owner"
 MAX_FIELDS = 100
 MAX_VALUE = 8192
+MAX_FIELD_NAME = 200
 
 
 def key(session_id: str) -> str:
@@ -43,8 +44,8 @@ def put_context(redis: Redis, session_id: str, user_id: int, context: Any, *, tt
         raise InputError(f"at most {MAX_FIELDS} fields", source="body")
     values: dict[str, str] = {}
     for field, value in context.items():
-        if field == OWNER or not field:
-            raise InputError(f"field name {field!r} is reserved or empty", source="body")
+        if field == OWNER or not field or len(field) > MAX_FIELD_NAME:
+            raise InputError(f"field name {field[:40]!r} is reserved, empty or too long", source="body")
         if not isinstance(value, str) or len(value) > MAX_VALUE:
             raise InputError(
                 f"field {field!r} must be a string of at most {MAX_VALUE} characters", source="body"

@@ -6,9 +6,17 @@ from typing import Any
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from finjobs.config import Settings
 from finjobs.errors import FinjobsError
+
+
+class Int64Converter(IntegerConverter):
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
 
 # modules of finjobs.web, each with a Blueprint `bp` and an OPENAPI fragment describing its routes
 BLUEPRINTS = ["health", "imports", "chat"]
@@ -16,6 +24,8 @@ BLUEPRINTS = ["health", "imports", "chat"]
 
 def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
+    # ids are 64-bit: a larger number in a URL is simply not found (not an overflow deep in a driver)
+    app.url_map.converters["int"] = Int64Converter
     app.config["FINJOBS_SETTINGS"] = settings or Settings.from_env()
     app.config["MAX_CONTENT_LENGTH"] = app.config["FINJOBS_SETTINGS"].max_upload_bytes
 

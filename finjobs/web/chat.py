@@ -62,6 +62,12 @@ OPENAPI = {
                         "application/json": {
                             "schema": {
                                 "type": "object",
+                                "maxProperties": 100,
+                                "propertyNames": {
+                                    "minLength": 1,
+                                    "maxLength": 200,
+                                    "not": {"const": "__owner"},
+                                },
                                 "additionalProperties": {"type": "string", "maxLength": 8192},
                             }
                         }
