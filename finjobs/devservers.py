@@ -74,36 +74,41 @@ class PostgresServer:
             "UTF8",
             "--no-instructions",
         )
-        opts = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        self._run(
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(self.datadir),
-            "-o",
-            opts,
-            "-l",
-            str(self.root / "log"),
-            "-w",
-            "start",
-        )
+        self._pg_ctl_start()
         self._run(
             str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", self.dbname
         )
         return self
+
+    @property
+    def _options(self) -> str:
+        return (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
 
     def stop(self, mode: str = "immediate") -> None:
         bindir = _pg_bindir()
         if self.datadir.exists():
             self._run(str(bindir / "pg_ctl"), "-D", str(self.datadir), "-m", mode, "stop", check=False)
 
-    def restart(self) -> None:
-        bindir = _pg_bindir()
+    def _pg_ctl_start(self) -> None:
+        log = str(self.root / "log")
         self._run(
-            str(bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.root / "log"), "-w", "start"
+            str(_pg_bindir() / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-o",
+            self._options,
+            "-l",
+            log,
+            "-w",
+            "start",
         )
+
+    def restart(self) -> None:
+        """Start again after stop(): same port, same data."""
+        self._pg_ctl_start()
 
     def destroy(self) -> None:
         self.stop()

@@ -45,15 +45,18 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from finjobs.cli import cleanup, db, demo, imports, jobs, status, users, web, worker
+    from finjobs.cli import cleanup, db, demo, imports, jobs, schedule, status, users, web, worker
 
     app.add_typer(db.app, name="db")
     app.add_typer(users.app, name="users")
     app.add_typer(jobs.app, name="jobs")
     app.add_typer(cleanup.app, name="cleanup")
     app.add_typer(imports.app, name="import")
+    app.add_typer(schedule.app, name="schedule")
     app.command("release")(db.release)
     app.command("status")(status.status)
+    app.command("scheduler")(schedule.scheduler)
+    app.command("reconcile")(schedule.reconcile)
     app.command("worker")(worker.worker)
     app.command("demo")(demo.demo)
     app.command("web")(web.web)

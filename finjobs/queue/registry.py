@@ -95,8 +95,11 @@ class JsonQueue(Queue):
     """An RQ Queue whose jobs are JsonJobs serialised as JSON, however RQ internals construct it."""
 
     def __init__(self, name: str = "default", connection: Redis | None = None, **kwargs: Any):
-        kwargs.setdefault("serializer", SERIALIZER)
-        kwargs.setdefault("job_class", JsonJob)
+        # RQ's own constructors (e.g. Queue.from_queue_key) pass serializer=None explicitly
+        if kwargs.get("serializer") is None:
+            kwargs["serializer"] = SERIALIZER
+        if kwargs.get("job_class") is None:
+            kwargs["job_class"] = JsonJob
         if name in _BY_RQ_NAME:
             kwargs.setdefault("default_timeout", _BY_RQ_NAME[name].job_timeout)
         super().__init__(name, connection=connection, **kwargs)

@@ -1,10 +1,16 @@
 """The finjobs worker: RQ's HerokuWorker (SIGTERM-safe) plus count-based trimming of finished jobs,
-run as a pool of forked processes with heavy modules preloaded once in the parent."""
+run as a pool of forked processes with heavy modules preloaded once in the parent.
+
+Running jobs carry a short lease (heartbeat every 5 s, lease 15 s) so `finjobs scheduler` can re-queue
+the job of a worker that died (SIGKILL, OOM, lost dyno) within seconds instead of RQ's minutes.
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from redis import Redis
@@ -15,6 +21,29 @@ from rq.worker_pool import WorkerPool
 from finjobs.queue.registry import FINISHED_KEEP, QUEUES, SERIALIZER, JsonJob, JsonQueue, spec
 
 log = logging.getLogger(__name__)
+
+JOB_HEARTBEAT_INTERVAL = 5  # seconds between a running job's heartbeats (RQ: 30)
+JOB_LEASE_MARGIN = 10  # a started job's lease outlives its last heartbeat by this much (RQ: 60)
+WORKER_TTL = 60  # an idle worker refreshes its key every WORKER_TTL - 15 s; a dead one vanishes soon
+# without `finjobs scheduler`, workers' own registry cleanup is the fallback: every minute, not RQ's 10
+MAINTENANCE_INTERVAL = 60
+SHUTDOWN_GRACE = 25  # seconds a running job gets after SIGTERM (Heroku sends SIGKILL at 30)
+
+
+def shutdown_grace(environ: Mapping[str, str] | None = None) -> int:
+    """FINJOBS_SHUTDOWN_GRACE seconds (default 25): how long a job may run on after SIGTERM."""
+    from finjobs.errors import ConfigError
+
+    raw = (os.environ if environ is None else environ).get("FINJOBS_SHUTDOWN_GRACE", "").strip()
+    if not raw:
+        return SHUTDOWN_GRACE
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"FINJOBS_SHUTDOWN_GRACE must be an integer (got {raw!r})") from None
+    if not 0 <= value <= 3600:
+        raise ConfigError(f"FINJOBS_SHUTDOWN_GRACE must be between 0 and 3600 (got {value})")
+    return value
 
 
 def trim_finished(queue: JsonQueue, keep: int = FINISHED_KEEP) -> int:
@@ -38,9 +67,26 @@ class TrimFinishedMixin:
 
 class FinjobsWorker(TrimFinishedMixin, HerokuWorker):
     """On SIGTERM: take no new job; the running job gets ~25 s to finish (Heroku kills at 30 s), then
-    ShutDownImminentException aborts it, its transaction rolls back, and its retry re-queues it."""
+    ShutDownImminentException aborts it, its transaction rolls back, and its retry re-queues it.
+    A running job's lease is short (see JOB_HEARTBEAT_INTERVAL) so a dead worker is noticed fast."""
 
-    imminent_shutdown_delay = 25
+    imminent_shutdown_delay = SHUTDOWN_GRACE
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # RQ's WorkerPool builds workers with fixed arguments: the defaults are set here
+        kwargs.setdefault("job_monitoring_interval", JOB_HEARTBEAT_INTERVAL)
+        kwargs.setdefault("worker_ttl", WORKER_TTL)
+        kwargs.setdefault("maintenance_interval", MAINTENANCE_INTERVAL)
+        super().__init__(*args, **kwargs)
+        self.imminent_shutdown_delay = shutdown_grace()
+
+    def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
+        """The started-registry lease: next heartbeat + margin (RQ adds 60 s, too slow to notice a
+        dead worker). Never below the margin, even past the job's timeout."""
+        interval = self.job_monitoring_interval
+        if job.timeout and job.timeout > 0:
+            interval = max(1, int(min(job.timeout - working_time, interval)))
+        return int(interval) + JOB_LEASE_MARGIN
 
 
 class FinjobsSimpleWorker(TrimFinishedMixin, SimpleWorker):
@@ -101,7 +147,7 @@ class SlotPool(WorkerPool):
                 self._start_for(queue_name, burst, logging_level)
 
     def check_workers(self, respawn: bool = True) -> None:
-        self.reap_workers()
+        self.reap_workers()  # type: ignore[no-untyped-call]
         if not respawn or self.status == self.Status.STOPPED:
             return
         alive: dict[str, int] = dict.fromkeys(self.slots, 0)

@@ -53,7 +53,7 @@ def test_honcho_start_runs_every_process_with_no_environment(tmp_path: Path) -> 
         out, _ = honcho.communicate(timeout=60)
         stop_embedded(tmp_path / "state")
     log = out.decode(errors="replace")
-    for name in ("release.1", "web.1", "imports.1", "ocr.1", "batch.1"):
+    for name in ("release.1", "web.1", "imports.1", "ocr.1", "batch.1", "scheduler.1"):
         assert f"{name} started" in log, log[-3000:]
     assert "database at revision" in log
     assert "Traceback" not in log, log[-3000:]
