@@ -4,8 +4,11 @@ TEST_DATABASE_URL / TEST_REDIS_URL are given), SQLite files per test. Nothing is
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,3 +161,38 @@ def pg_stack(pg_url: str, redis_url: str, redis: redis_lib.Redis, tmp_path: Path
 
 def finjobs_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "finjobs", *args]
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture
+def start_worker(pg_stack: Stack, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start real `finjobs worker` processes (own session, log in tmp_path); all SIGKILLed at the end."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(
+        *queues: str, concurrency: int = 1, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"worker-{len(procs)}.log").open("wb")
+        proc = subprocess.Popen(
+            finjobs_cmd("worker", *queues, "--concurrency", str(concurrency)),
+            env={**pg_stack.env, **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

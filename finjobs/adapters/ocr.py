@@ -6,13 +6,22 @@ inside functions so the CLI starts fast (queue workers call preload() once in th
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import shutil
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from finjobs.domain.receipts import ReceiptFields, Word, parse_receipt
+from finjobs.domain.receipts import (
+    ReceiptFields,
+    Word,
+    date_line,
+    day_first_for,
+    find_date,
+    parse_receipt,
+    vote_date,
+)
 from finjobs.errors import InputError
 
 if TYPE_CHECKING:
@@ -33,6 +42,14 @@ MAX_WIDTH = 1800
 # over the top quarter at half size reads them, so it runs when the merchant or date is unsure.
 HEADER_FRACTION = 0.25
 HEADER_RETRY_BELOW = 0.6
+# The date line is read again from five crops (scale, vertical padding as a share of the text height),
+# stacked into one Tesseract run, and year, month and day are each voted on with the page reading
+# counting double. Single re-reads are no better than the page (each misreads other digits); the
+# majority fixes "19/03" vs "10/03" and "2048". Tuning receipts 000-039: date 0.88 -> 0.97 (3-crop sets
+# tried: 0.93-0.95); held-out 040-079 0.78 -> 0.82, where the date line is often missing from the page
+# text altogether. ~0.1 s CPU. The same vote on total and merchant lines made them worse: not used.
+DATE_REREADS = ((1.0, 0.25), (1.25, 0.25), (1.5, 0.25), (1.75, 0.25), (2.0, 0.25))
+PAGE_WEIGHT = 2.0
 
 
 def preload() -> str:
@@ -99,6 +116,82 @@ def header_image(gray: Image) -> Image:
     return top.resize((max(1, top.width // 2), max(1, top.height // 2)), PILImage.Resampling.LANCZOS)
 
 
+def line_image(gray: Image, words: list[Word], line: int, *, scale: float, pad: float) -> Image | None:
+    """A band around one OCR line (its words' extent), scaled. Median word height and centre, so one
+    tall smudge read as a "word" does not stretch the band over the neighbouring lines."""
+    from PIL import Image as PILImage
+
+    boxes = [w for w in words if w.line == line and w.height > 0]
+    if not boxes:
+        return None
+    heights = sorted(w.height for w in boxes)
+    centres = sorted(w.top + w.height / 2 for w in boxes)
+    h, mid = heights[len(heights) // 2], centres[len(centres) // 2]
+    top = max(0, int(mid - h / 2 - h * pad - 1))
+    bottom = min(gray.height, int(mid + h / 2 + h * pad + 1))
+    left = max(0, min(w.left for w in boxes) - h)
+    right = min(gray.width, max(w.left + w.width for w in boxes) + h)
+    if bottom <= top or right <= left:
+        return None
+    band = gray.crop((left, top, right, bottom))
+    size = (max(1, round(band.width * scale)), max(1, round(band.height * scale)))
+    return band.resize(size, PILImage.Resampling.LANCZOS) if scale != 1.0 else band
+
+
+BAND_GAP = 24  # white pixels between stacked bands: wide enough that Tesseract never joins two
+
+
+def ocr_bands(bands: list[Image]) -> list[str]:
+    """Read several line images in ONE Tesseract run (stacked on a white page, --psm 6): each run
+    costs ~0.08 s of start-up, more than reading a line. Returns one text per band."""
+    import pytesseract
+    from PIL import Image as PILImage
+
+    if not bands:
+        return []
+    width = max(b.width for b in bands) + 2 * BAND_GAP
+    height = sum(b.height for b in bands) + BAND_GAP * (len(bands) + 1)
+    page = PILImage.new("L", (width, height), 255)
+    spans, y = [], BAND_GAP
+    for band in bands:
+        page.paste(band, (BAND_GAP, y))
+        spans.append((y - BAND_GAP / 2, y + band.height + BAND_GAP / 2))
+        y += band.height + BAND_GAP
+    for key, value in _TESS_ENV.items():
+        os.environ.setdefault(key, value)
+    data = pytesseract.image_to_data(page, config="--psm 6", output_type=pytesseract.Output.DICT)
+    texts: list[list[str]] = [[] for _ in bands]
+    for i, raw in enumerate(data["text"]):
+        word = str(raw).strip()
+        if not word:
+            continue
+        centre = int(data["top"][i]) + int(data["height"][i]) / 2
+        for k, (a, b) in enumerate(spans):
+            if a <= centre < b:
+                texts[k].append(word)
+                break
+    return [" ".join(t) for t in texts]
+
+
+def reread_date(
+    gray: Image, text: str, words: list[Word], fields: ReceiptFields, *, day_first: bool, today: dt.date
+) -> None:
+    """Vote on the date over the page reading and DATE_REREADS crops of its line (updates fields)."""
+    line = date_line(text, day_first=day_first)
+    if line is None:
+        return
+    readings: list[tuple[float, dt.date | None]] = [(PAGE_WEIGHT, fields.date)]
+    crops = [line_image(gray, words, line, scale=scale, pad=pad) for scale, pad in DATE_REREADS]
+    for text_ in ocr_bands([c for c in crops if c is not None]):
+        found = find_date(text_, day_first=day_first)
+        readings.append((1.0, found[2] if found else None))
+    voted = vote_date(readings, latest_year=today.year + 1)
+    if voted is not None and voted != fields.date:
+        agree = sum(w for w, d in readings if d == voted) / sum(w for w, _ in readings)
+        fields.date = voted
+        fields.confidence["date"] = round(agree, 2)
+
+
 def data_to_words(data: dict[str, list[Any]]) -> tuple[str, list[Word]]:
     """pytesseract image_to_data dict -> (text with one line per Tesseract line, words indexed by line)."""
     lines: list[list[str]] = []
@@ -146,8 +239,10 @@ def scan_image(
     max_bytes: int = 10_000_000,
     max_pixels: int = 40_000_000,
     locale_hint: str | None = None,
+    today: dt.date | None = None,
 ) -> ReceiptFields:
-    """Photo bytes -> parsed fields. InputError for bad images; Tesseract crashes propagate."""
+    """Photo bytes -> parsed fields. InputError for bad images; Tesseract crashes propagate.
+    `today` bounds plausible years (default: the local date)."""
     im = load_image(data, source=source, max_bytes=max_bytes, max_pixels=max_pixels)
     gray = preprocess(im)
     text, words = ocr_text(gray)
@@ -161,4 +256,6 @@ def scan_image(
         if fields.date is None and head.date is not None:
             fields.date = head.date
             fields.confidence["date"] = head.confidence["date"]
+    day_first = day_first_for(locale_hint, fields.currency)
+    reread_date(gray, text, words, fields, day_first=day_first, today=today or dt.date.today())
     return fields

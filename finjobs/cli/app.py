@@ -45,7 +45,21 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from finjobs.cli import cleanup, db, demo, imports, jobs, schedule, status, users, web, worker
+    from finjobs.cli import (
+        budgets,
+        cleanup,
+        db,
+        demo,
+        imports,
+        insights,
+        jobs,
+        ocr,
+        schedule,
+        status,
+        users,
+        web,
+        worker,
+    )
 
     app.add_typer(db.app, name="db")
     app.add_typer(users.app, name="users")
@@ -53,6 +67,9 @@ def _register() -> None:
     app.add_typer(cleanup.app, name="cleanup")
     app.add_typer(imports.app, name="import")
     app.add_typer(schedule.app, name="schedule")
+    app.add_typer(ocr.app, name="ocr")
+    app.add_typer(budgets.app, name="budgets")
+    app.add_typer(insights.app, name="insights")
     app.command("release")(db.release)
     app.command("status")(status.status)
     app.command("scheduler")(schedule.scheduler)

@@ -1,15 +1,15 @@
-"""Receipt OCR text (+ optional word boxes) -> merchant, date, total, tax, items. Pure.
-
-Stdlib + decimal + dataclasses only; the OCR engine lives in finjobs.adapters.ocr.
+"""Receipt OCR text (+ optional word boxes) -> merchant, date, total, tax, items; and which bank
+transaction a scanned receipt is. Pure: stdlib + decimal + dataclasses; OCR lives in adapters.ocr.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from difflib import SequenceMatcher
 from typing import Any
 
 from finjobs.domain.money import format_minor, to_minor
@@ -395,6 +395,12 @@ def _overlapping(rx: re.Pattern[str], line: str) -> list[re.Match[str]]:
 
 def parse_date(text: str, *, day_first: bool = True) -> tuple[date | None, float]:
     """The most plausible printed date, with a confidence (a line labelled DATE scores highest)."""
+    found = find_date(text, day_first=day_first)
+    return (None, 0.0) if found is None else (found[2], min(1.0, found[0] / 7.0))
+
+
+def find_date(text: str, *, day_first: bool = True) -> tuple[float, int, date] | None:
+    """(score, line index, date) of the most plausible printed date, or None."""
     best: tuple[float, int, date] | None = None
     for i, raw in enumerate(text.splitlines()):
         line = _fix_digits(raw)
@@ -427,9 +433,50 @@ def parse_date(text: str, *, day_first: bool = True) -> tuple[date | None, float
                 # Earlier lines win ties: the issue date sits in the header, expiry/promo dates below.
                 if best is None or score > best[0]:
                     best = (score, i, found)
-    if best is None:
-        return None, 0.0
-    return best[2], min(1.0, best[0] / 7.0)
+    return best
+
+
+# A line that looks like it holds a date even when OCR garbled a digit into a letter ("O6/C2/2016").
+_DATE_LIKE = re.compile(
+    r"\d\s?[/.-]\s?[\dA-Za-z]{1,3}\s?[/.-]\s?\d{2}|\b(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
+    r"[A-Z]*\.?\s*\d{2}",
+    re.IGNORECASE,
+)
+
+
+def date_line(text: str, *, day_first: bool = True) -> int | None:
+    """The line worth a second look for the date: the one the best date came from, else the first
+    line that looks like a garbled date."""
+    found = find_date(text, day_first=day_first)
+    if found is not None:
+        return found[1]
+    return next((i for i, ln in enumerate(text.splitlines()) if _DATE_LIKE.search(ln)), None)
+
+
+def vote_date(readings: Sequence[tuple[float, date | None]], *, latest_year: int) -> date | None:
+    """Combine several OCR readings of one date line, each (weight, date parsed from it): year, month
+    and day are each decided by weighted majority, so one misread digit in one reading is outvoted.
+    Years after `latest_year` are OCR errors ("2048"), not votes; ties go to the earlier reading."""
+    parts: list[int] = []
+    for attr in ("year", "month", "day"):
+        tally: dict[int, float] = {}
+        order: list[int] = []
+        for weight, d in readings:
+            # An impossible year ("2048") costs that reading its year vote only: its day still counts.
+            if d is None or (attr == "year" and not 1990 <= d.year <= latest_year):
+                continue
+            value = getattr(d, attr)
+            if value not in tally:
+                order.append(value)
+            tally[value] = tally.get(value, 0.0) + weight
+        if not tally:
+            return None
+        top = max(tally.values())
+        parts.append(next(v for v in order if tally[v] == top))
+    try:
+        return date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return None
 
 
 # ---------------------------------------------------------------- merchant
@@ -610,3 +657,87 @@ def parse_receipt(
             "total": round(total_conf, 2),
         },
     )
+
+
+# ---------------------------------------------------------------- matching a receipt to a bank transaction
+
+MATCH_WINDOW_DAYS = 3  # card payments post up to a few days after the purchase (and back-dated ones before)
+MATCH_MIN_SIMILARITY = 0.5
+
+# Words that say nothing about who was paid: legal suffixes on receipts, card-network noise in bank text.
+_MATCH_NOISE = {
+    *("SDN BHD BERHAD SB CO COMPANY LTD LIMITED PLT INC LLC GMBH THE AND OF".split()),  # noqa: SIM905
+    *("POS PURCHASE DEBIT CREDIT CARD VISA MASTERCARD PAYMENT SALE TXN TRANSACTION REF".split()),  # noqa: SIM905
+}
+
+
+@dataclass(frozen=True)
+class TxnCandidate:
+    """A bank transaction as the matcher sees it (amount negative = money leaving the account)."""
+
+    id: int
+    date: date
+    amount_minor: int
+    currency: str
+    description: str
+
+
+def _match_tokens(text: str) -> list[str]:
+    words = re.split(r"[^A-Z0-9]+", text.upper().replace("&", " AND "))
+    return [w for w in words if len(w) >= 2 and w not in _MATCH_NOISE and not w.isdigit()]
+
+
+def merchant_similarity(merchant: str | None, description: str) -> float:
+    """0..1: how alike a receipt's merchant and a bank description are, after dropping legal suffixes
+    and card noise. The larger of the share of tokens in common (a token within one OCR slip counts)
+    and difflib's ratio of the two texts without spaces (OCR and banks split and join words freely)."""
+    a, b = _match_tokens(merchant or ""), _match_tokens(description)
+    if not a or not b:
+        return 0.0
+
+    def near(t: str, u: str) -> bool:
+        return t == u or (min(len(t), len(u)) >= 4 and SequenceMatcher(None, t, u).ratio() >= 0.8)
+
+    hits = sum(1 for t in a if any(near(t, u) for u in b))
+    overlap = min(1.0, hits / min(len(a), len(b)))
+    joined = SequenceMatcher(None, "".join(a), "".join(b)).ratio()
+    return round(max(overlap, joined), 3)
+
+
+def match_transaction(
+    total_minor: int | None,
+    currency: str,
+    when: date | None,
+    merchant: str | None,
+    candidates: Iterable[TxnCandidate],
+    *,
+    window_days: int = MATCH_WINDOW_DAYS,
+    min_similarity: float = MATCH_MIN_SIMILARITY,
+) -> tuple[TxnCandidate, float] | None:
+    """The bank transaction this receipt is, or None.
+
+    Required: the exact amount as an expense (amount == -total), the same currency (when the receipt
+    shows one) and a date within `window_days`. Among those, the most similar description wins (ties:
+    the nearest date, then the lowest id). It is accepted when its similarity reaches `min_similarity`,
+    or when it is the only candidate: an amount exact to the cent within a few days is strong evidence
+    on its own, and OCR often garbles the shop name. Several candidates none alike: no match (ask).
+    """
+    if total_minor is None or total_minor <= 0 or when is None:
+        return None
+    eligible = [
+        c
+        for c in candidates
+        if c.amount_minor == -total_minor
+        and (not currency or c.currency.upper() == currency.upper())
+        and abs((c.date - when).days) <= window_days
+    ]
+    if not eligible:
+        return None
+    scored = sorted(
+        ((merchant_similarity(merchant, c.description), c) for c in eligible),
+        key=lambda sc: (-sc[0], abs((sc[1].date - when).days), sc[1].id),
+    )
+    similarity, best = scored[0]
+    if similarity >= min_similarity or len(eligible) == 1:
+        return best, similarity
+    return None

@@ -71,8 +71,8 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
             )
         out["preset"] = options["preset"]
     column_map = options.get("column_map")
-    if isinstance(column_map, str) and column_map.strip():
-        column_map = parse_column_map(column_map)
+    if isinstance(column_map, str):
+        column_map = parse_column_map(column_map) if column_map.strip() else None
     if column_map:
         out["column_map"] = dict(column_map)
     if options.get("currency"):

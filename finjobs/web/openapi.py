@@ -33,6 +33,12 @@ def build_document(modules: list[ModuleType]) -> dict[str, Any]:
         fragment = getattr(module, "OPENAPI", None) or {}
         paths.update(fragment.get("paths", {}))
         schemas.update(fragment.get("schemas", {}))
+    # Every authenticated operation can answer 401 (no/bad token) and 429 (rate limited): say so once.
+    for operations in paths.values():
+        for operation in operations.values():
+            if operation.get("security") != []:
+                for code, response in error_responses(401, 429).items():
+                    operation["responses"].setdefault(code, response)
     return {
         "openapi": "3.1.0",
         "info": {"title": "finjobs status API", "version": "1"},

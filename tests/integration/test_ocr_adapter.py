@@ -156,3 +156,27 @@ def test_missing_tesseract_is_not_an_input_error(monkeypatch: pytest.MonkeyPatch
     assert not isinstance(exc.value, InputError)
     with pytest.raises(RuntimeError, match="tesseract binary not found"):
         ocr.preload()
+
+
+def test_ocr_bands_reads_stacked_lines_in_order() -> None:
+    from PIL import ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=32)
+    bands = []
+    for text in ("DATE 14/03/2018", "TOTAL 12.34", "THANK YOU"):
+        im = Image.new("L", (420, 48), 255)
+        ImageDraw.Draw(im).text((8, 6), text, fill=0, font=font)
+        bands.append(im)
+    assert ocr.ocr_bands(bands) == ["DATE 14/03/2018", "TOTAL 12.34", "THANK YOU"]
+    assert ocr.ocr_bands([]) == []
+
+
+# Tuning receipts whose full-page reading gets the date wrong ("19/03/2018", "O6/C2/2016") and the
+# vote over re-read crops of the date line gets right.
+@needs_data
+@pytest.mark.parametrize(("n", "when"), [("037", date(2018, 3, 10)), ("031", date(2018, 3, 6))])
+def test_date_line_reread_vote_fixes_misread_digits(n: str, when: date) -> None:
+    im = ocr.preprocess(ocr.load_image(photo(n)))
+    text, _ = ocr.ocr_text(im)
+    assert when.strftime("%d/%m/%Y") not in text  # the page alone misreads it
+    assert ocr.scan_image(photo(n), source=f"{n}.jpg", locale_hint="MY").date == when

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,16 +25,7 @@ from finjobs.queue.enqueue import enqueue
 from finjobs.queue.registry import fetch_job
 from finjobs.services.recovery import reconcile_accepted
 from finjobs.services.scheduling import SchedulerLoop
-from tests.conftest import Stack, finjobs_cmd
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+from tests.conftest import Stack, finjobs_cmd, wait_until
 
 
 def rows(stack: Stack, key: str) -> int:
@@ -48,29 +39,6 @@ def starts(marker: Path) -> list[int]:
     if not marker.exists():
         return []
     return [int(ln.split()[1]) for ln in marker.read_text().splitlines() if ln.startswith("start")]
-
-
-@pytest.fixture
-def start_worker(pg_stack: Stack, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start(*queues: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        log = (tmp_path / f"worker-{len(procs)}.log").open("wb")
-        proc = subprocess.Popen(
-            finjobs_cmd("worker", *queues, "--concurrency", "1"),
-            env={**pg_stack.env, **(env or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        procs.append(proc)
-        return proc
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.fixture

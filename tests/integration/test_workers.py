@@ -8,48 +8,13 @@ import json
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
 from rq.registry import FailedJobRegistry
 
 from finjobs.queue.enqueue import enqueue
 from finjobs.queue.registry import fetch_job, get_queue
-from tests.conftest import Stack, finjobs_cmd
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-@pytest.fixture
-def start_worker(pg_stack: Stack, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start(*queues: str, concurrency: int = 1) -> subprocess.Popen[bytes]:
-        log = (tmp_path / f"worker-{len(procs)}.log").open("wb")
-        proc = subprocess.Popen(
-            finjobs_cmd("worker", *queues, "--concurrency", str(concurrency)),
-            env=pg_stack.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        procs.append(proc)
-        return proc
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+from tests.conftest import Stack, finjobs_cmd, wait_until
 
 
 def test_retries_back_off_then_fail_then_replay_runs_again(

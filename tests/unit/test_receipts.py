@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finjobs.domain.receipts import LineItem, ReceiptFields, Word, parse_date, parse_receipt
+from finjobs.domain.receipts import (
+    LineItem,
+    ReceiptFields,
+    TxnCandidate,
+    Word,
+    date_line,
+    match_transaction,
+    merchant_similarity,
+    parse_date,
+    parse_receipt,
+    vote_date,
+)
 
 # --- Tesseract --psm 6 output, verbatim (noise, garbled words and all) -------------------------------
 
@@ -295,3 +306,94 @@ def test_any_printed_date_round_trips(when: date, fmt: str) -> None:
 def test_any_total_round_trips(amount: Decimal) -> None:
     text = f"SHOP SDN BHD\nITEM A 1 {amount}\nTOTAL (RM) : {amount:,}\nCASH RM {amount + 10}\nCHANGE RM 10.00"
     assert parse_receipt(text, locale_hint="MY").to_dict()["total"] == str(amount)
+
+
+# --- voting on several OCR readings of the date line ---------------------------------------------------
+
+
+def test_vote_date_outvotes_one_misread_digit_per_component() -> None:
+    # page "19/03/2018" (counts double) vs four crops that mostly read "10/03/2078" and "10/02/2018"
+    readings = [
+        (2.0, date(2018, 3, 19)),
+        (1.0, date(2078, 3, 10)),
+        (1.0, date(2018, 2, 10)),
+        (1.0, date(2078, 3, 10)),
+        (1.0, None),
+    ]
+    assert vote_date(readings, latest_year=2027) == date(2018, 3, 10)
+
+
+def test_vote_date_impossible_year_keeps_its_day_and_month() -> None:
+    readings = [(2.0, date(2048, 3, 14)), (1.0, date(2018, 3, 4))]
+    assert vote_date(readings, latest_year=2027) == date(2018, 3, 14)
+
+
+def test_vote_date_ties_go_to_the_page_and_nothing_gives_none() -> None:
+    assert vote_date([(1.0, date(2018, 1, 26)), (1.0, date(2018, 1, 25))], latest_year=2027) == date(
+        2018, 1, 26
+    )
+    assert vote_date([(2.0, None), (1.0, None)], latest_year=2027) is None
+    assert vote_date([(2.0, date(2048, 1, 1))], latest_year=2027) is None
+    # components that disagree into an impossible day: no date rather than a made-up one
+    split = [(2.0, date(2018, 2, 10)), (1.5, date(2018, 1, 31)), (1.5, date(2018, 5, 31))]
+    assert vote_date(split, latest_year=2027) is None  # month 02 wins, day 31 wins: no 31 February
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2027, 12, 31)), st.integers(1, 4))
+def test_vote_date_agreeing_readings_round_trip(when: date, copies: int) -> None:
+    assert vote_date([(1.0, when)] * copies + [(1.0, None)], latest_year=2027) == when
+
+
+def test_date_line_finds_the_date_or_a_garbled_one() -> None:
+    assert date_line("SHOP SDN BHD\nTOTAL 5.00\nDate: 19/03/2018 5:41") == 2
+    assert date_line("AEON CO. (M) BHD\nCASH 100.00\nO6/C2/2016 20:01 1010") == 2  # no date parses
+    assert date_line("AEON\nTOTAL 5.00") is None
+
+
+# --- matching a receipt to a bank transaction ------------------------------------------------------------
+
+
+def test_merchant_similarity() -> None:
+    assert merchant_similarity("UNIHAKKA INTERNATIONAL SDN BHD", "POS 4411 UNIHAKKA INTL JB") >= 0.5
+    assert merchant_similarity("AEON CO. (M) BHD", "AEON BIG TEBRAU") == 1.0
+    assert merchant_similarity("AEGON CO. (M) BHD", "AEON BIG") >= 0.5  # one OCR slip still matches
+    assert merchant_similarity("SANYU STATIONERY SHOP", "PETRONAS TAMPOI") < 0.5
+    assert merchant_similarity(None, "ANYTHING") == 0.0
+    assert merchant_similarity("SDN BHD", "POS PURCHASE") == 0.0  # nothing but noise words
+
+
+D = date(2018, 3, 27)
+
+
+def cand(i: int, days: int, minor: int, desc: str, cur: str = "MYR") -> TxnCandidate:
+    return TxnCandidate(i, D + timedelta(days=days), minor, cur, desc)
+
+
+def test_match_needs_exact_amount_currency_and_window() -> None:
+    cands = [
+        cand(1, 0, -691, "UNIHAKKA"),  # amount off by a cent
+        cand(2, 4, -690, "UNIHAKKA"),  # outside the 3-day window
+        cand(3, 0, 690, "UNIHAKKA"),  # a refund, not an expense
+        cand(4, 0, -690, "UNIHAKKA", "USD"),  # other currency
+    ]
+    assert match_transaction(690, "MYR", D, "UNIHAKKA INTERNATIONAL", cands) is None
+    found = match_transaction(690, "MYR", D, "UNIHAKKA", [*cands, cand(5, -3, -690, "POS UNIHAKKA")])
+    assert found is not None and found[0].id == 5
+
+
+def test_match_prefers_the_similar_description_then_the_nearest_date() -> None:
+    cands = [cand(1, 1, -690, "PETRONAS"), cand(2, 2, -690, "UNIHAKKA INTL"), cand(3, -1, -690, "UNIHAKKA")]
+    found = match_transaction(690, "MYR", D, "UNIHAKKA INTERNATIONAL SDN BHD", cands)
+    assert found is not None and found[0].id == 3  # both UNIHAKKA ones are alike; 3 is a day away, 2 two
+
+
+def test_match_alone_is_enough_but_several_unlike_ones_are_ambiguous() -> None:
+    only = [cand(7, 1, -690, "CARD 8812")]
+    found = match_transaction(690, "MYR", D, "UNIHAKKA", only)
+    assert found is not None and found[0].id == 7
+    two = [cand(7, 1, -690, "CARD 8812"), cand(8, 2, -690, "GRAB RIDE")]
+    assert match_transaction(690, "MYR", D, "UNIHAKKA", two) is None
+    assert match_transaction(None, "MYR", D, "UNIHAKKA", only) is None
+    assert match_transaction(690, "MYR", None, "UNIHAKKA", only) is None
+    assert match_transaction(690, "", D, "UNIHAKKA", only) is not None  # currency unknown: amount decides
