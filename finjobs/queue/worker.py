@@ -65,6 +65,9 @@ class TrimFinishedMixin:
         trim_finished(queue)
 
 
+IDLE_DEQUEUE_TIMEOUT = 5
+
+
 class FinjobsWorker(TrimFinishedMixin, HerokuWorker):
     """On SIGTERM: take no new job; the running job gets ~25 s to finish (Heroku kills at 30 s), then
     ShutDownImminentException aborts it, its transaction rolls back, and its retry re-queues it.
@@ -79,6 +82,14 @@ class FinjobsWorker(TrimFinishedMixin, HerokuWorker):
         kwargs.setdefault("maintenance_interval", MAINTENANCE_INTERVAL)
         super().__init__(*args, **kwargs)
         self.imminent_shutdown_delay = shutdown_grace()
+
+    @property
+    def dequeue_timeout(self) -> int:
+        """Seconds one blocking dequeue waits. Short on purpose: a process signal may be delivered to
+        the pubsub thread, and the main thread only runs the SIGTERM handler once its blocking read
+        returns. RQ waits worker_ttl - 15 s (45 s here), so an idle worker would ignore SIGTERM past
+        Heroku's 30 s; 5 s keeps shutdown prompt for one cheap BLMOVE per idle worker every 5 s."""
+        return IDLE_DEQUEUE_TIMEOUT
 
     def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
         """The started-registry lease: next heartbeat + margin (RQ adds 60 s, too slow to notice a

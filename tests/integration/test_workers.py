@@ -106,3 +106,15 @@ def test_cleanup_run_wait_follows_the_job_through_a_real_worker(pg_stack: Stack,
         "failed_voice_logs": 0,
         "redis_keys": 0,
     }
+
+
+def test_an_idle_worker_stops_promptly_on_sigterm(pg_stack: Stack, start_worker) -> None:
+    """The signal may land on the worker's pubsub thread; the main thread must still notice it well
+    inside Heroku's 30 s (RQ's own 45 s blocking dequeue would not)."""
+    for trial in range(3):
+        worker = start_worker("data-cleanup", "csv-import")
+        time.sleep(3 + 2 * trial)
+        sent = time.monotonic()
+        os.killpg(worker.pid, signal.SIGTERM)
+        assert worker.wait(20) == 0
+        assert time.monotonic() - sent < 12
