@@ -31,6 +31,8 @@ class FinjobsGroup(TyperGroup):
             raise typer.Exit(1) from None
         except sqlalchemy.exc.OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            if "no such table" in reason or "does not exist" in reason:
+                reason += " (run `finjobs db upgrade`)"
             err_console.print(f"[red]error:[/red] DATABASE_URL: {reason}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 

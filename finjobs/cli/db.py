@@ -25,9 +25,9 @@ def upgrade(json_out: bool = typer.Option(False, "--json", help="Print one JSON 
 
 
 def release() -> None:
-    """The Procfile's release phase: migrate the database. On Heroku (a release dyno) it then exits;
-    under a local process manager (honcho/foreman, where $DYNO is unset) it stays up idle until
-    SIGTERM, because those stop every process as soon as one exits."""
+    """Release phase: migrate the database, then exit on Heroku or stay idle under honcho."""
+    # honcho/foreman stop every process as soon as one exits, so outside a Heroku release dyno
+    # ($DYNO unset) the release process waits for SIGTERM instead of exiting.
     import os
     import signal
 
