@@ -328,7 +328,7 @@ def test_api_upload_status_list_and_other_users(stack: Stack, monkeypatch: pytes
 
     spec = client.get("/api/v1/openapi.json").get_json()
     post_spec = spec["paths"]["/api/v1/receipts"]["post"]["responses"]
-    assert set(post_spec) == {"202", "401", "413", "415", "422"}
+    assert set(post_spec) == {"202", "401", "413", "415", "422", "429"}
     receipt_schema = spec["components"]["schemas"]["Receipt"]
     assert set(receipt_schema["required"]) == set(body)
     assert set(spec["components"]["schemas"]["ReceiptAccepted"]["required"]) == set(doc)
