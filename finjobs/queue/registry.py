@@ -118,9 +118,11 @@ def fetch_job(connection: Redis, job_id: str) -> JsonJob | None:
     from rq.exceptions import NoSuchJobError
 
     try:
-        return JsonJob.fetch(job_id, connection=connection, serializer=SERIALIZER)
+        job = JsonJob.fetch(job_id, connection=connection, serializer=SERIALIZER)
     except NoSuchJobError:
         return None
+    assert isinstance(job, JsonJob)
+    return job
 
 
 def all_queues(connection: Redis) -> list[JsonQueue]:

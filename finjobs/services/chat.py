@@ -30,9 +30,13 @@ def _check_id(session_id: str) -> None:
         raise InputError("a chat session id is 1-64 letters, digits, '_' or '-'", source="session_id")
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _owned(redis: Redis, session_id: str, user_id: int) -> bool:
     owner = redis.hget(key(session_id), OWNER)
-    return owner is not None and owner.decode() == str(user_id)
+    return owner is not None and _text(owner) == str(user_id)
 
 
 def put_context(redis: Redis, session_id: str, user_id: int, context: Any, *, ttl: int) -> dict[str, str]:
@@ -53,11 +57,11 @@ def put_context(redis: Redis, session_id: str, user_id: int, context: Any, *, tt
         values[field] = value
     k = key(session_id)
     owner = redis.hget(k, OWNER)
-    if owner is not None and owner.decode() != str(user_id):
+    if owner is not None and _text(owner) != str(user_id):
         raise NotFound(f"no chat session {session_id}")
     with redis.pipeline() as pipe:  # MULTI/EXEC: a reader never sees the old and new context mixed
         pipe.delete(k)
-        pipe.hset(k, mapping={OWNER: str(user_id), **values})
+        pipe.hset(k, mapping={OWNER: str(user_id), **values})  # type: ignore[dict-item]
         pipe.expire(k, ttl)
         pipe.execute()
     return values
@@ -72,7 +76,7 @@ def get_context(redis: Redis, session_id: str, user_id: int, *, ttl: int) -> dic
         pipe.hgetall(k)
         pipe.expire(k, ttl)
         raw, _ = pipe.execute()
-    return {f.decode(): v.decode() for f, v in raw.items() if f.decode() != OWNER}
+    return {_text(f): _text(v) for f, v in raw.items() if _text(f) != OWNER}
 
 
 def delete_context(redis: Redis, session_id: str, user_id: int) -> None:

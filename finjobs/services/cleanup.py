@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import delete, select
+from sqlalchemy import Delete, delete, select
 from sqlalchemy.orm import Session
 
 from finjobs.db.models import AiInsight, User, VoiceLog
@@ -29,17 +29,23 @@ class CleanupReport:
         return asdict(self)
 
 
+def _deleted(session: Session, statement: Delete) -> int:
+    result = session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def run_cleanup(session: Session, redis: Redis, *, now: dt.datetime) -> CleanupReport:
-    dismissed = session.execute(
-        delete(AiInsight).where(AiInsight.dismissed_at < now - DISMISSED_INSIGHT_AGE)
-    ).rowcount
-    expired = session.execute(delete(AiInsight).where(AiInsight.expires_at < now)).rowcount
-    voice = session.execute(
-        delete(VoiceLog).where(VoiceLog.status == "failed", VoiceLog.created_at < now - FAILED_VOICE_LOG_AGE)
-    ).rowcount
+    dismissed = _deleted(
+        session, delete(AiInsight).where(AiInsight.dismissed_at < now - DISMISSED_INSIGHT_AGE)
+    )
+    expired = _deleted(session, delete(AiInsight).where(AiInsight.expires_at < now))
+    voice = _deleted(
+        session,
+        delete(VoiceLog).where(VoiceLog.status == "failed", VoiceLog.created_at < now - FAILED_VOICE_LOG_AGE),
+    )
     session.flush()
     keys = purge_stale_keys(session, redis)
-    return CleanupReport(dismissed or 0, expired or 0, voice or 0, keys)
+    return CleanupReport(dismissed, expired, voice, keys)
 
 
 def purge_stale_keys(session: Session, redis: Redis) -> int:

@@ -191,7 +191,8 @@ def run_import(
         data = upload.data
         log.status, log.started_at, log.attempts = "running", utcnow(), log.attempts + 1
         log.error_message = None
-        snapshot = {"id": log.id, "user_id": log.user_id, "account": log.account, "filename": log.filename}
+        user_id, account = log.user_id, log.account
+        source = log.filename or f"import {import_id}"
         try:
             fmt = _format_for(data, log)
         except InputError as exc:
@@ -203,11 +204,9 @@ def run_import(
     progress = _Progress(url, import_id, counts, report)
     try:
         with get_engine(url).begin() as conn:
-            rows = read_statement(
-                _opener(data), fmt, source=snapshot["filename"] or f"import {import_id}", balances=False
-            )
-            staged = _stage(conn, _counted(rows, counts, errors, progress), snapshot["account"])
-            counts.imported = _insert_staged(conn, snapshot["user_id"], snapshot["account"], import_id)
+            rows = read_statement(_opener(data), fmt, source=source, balances=False)
+            staged = _stage(conn, _counted(rows, counts, errors, progress), account)
+            counts.imported = _insert_staged(conn, user_id, account, import_id)
             counts.duplicates = staged - counts.imported
             counts.total = counts.processed
             conn.execute(
@@ -232,7 +231,7 @@ def run_import(
             _reject(log, exc)
             return summary(log)
     progress.final()
-    invalidate_user_caches(redis, snapshot["user_id"])
+    invalidate_user_caches(redis, user_id)
     with session_scope(url) as s:
         log = s.get(CsvImportLog, import_id)
         assert log is not None
@@ -326,6 +325,7 @@ def _stage(conn: Connection, rows: Iterable[StatementRow], account: str) -> int:
         )
         n = 0
         raw = conn.connection.driver_connection
+        assert raw is not None
         with raw.cursor() as cur, cur.copy(f"COPY import_staging ({_STAGING_COLUMNS}) FROM STDIN") as copy:
             for r in rows:
                 copy.write_row(
@@ -396,7 +396,7 @@ def _insert_staged(conn: Connection, user_id: int, account: str, import_id: int)
     )
     if conn.dialect.name == "sqlite":
         conn.execute(text("DROP TABLE temp.import_staging"))
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # ------------------------------------------------------------------------------- status, list, undo
@@ -463,9 +463,10 @@ def undo_import(
     log = _own_import(session, user_id, import_id)
     if log.status != "completed":
         raise InputError(f"import {import_id} is {log.status}; only a completed import can be undone")
-    removed = session.execute(
+    result = session.execute(
         delete(Transaction).where(Transaction.import_id == import_id, Transaction.user_id == log.user_id)
-    ).rowcount
+    )
+    removed = getattr(result, "rowcount", 0)
     log.status = "undone"
     invalidate_user_caches(redis, log.user_id)
     return {"id": import_id, "status": "undone", "removed": int(removed or 0)}

@@ -37,9 +37,9 @@ def queue_stats(redis: Redis, names: list[str] | None = None) -> list[QueueStats
             QueueStats(
                 name=name,
                 concurrency=QUEUES[name].concurrency,
-                waiting=sum(q.count for q in qs),
+                waiting=sum(int(q.count) for q in qs),
                 active=sum(StartedJobRegistry(queue=q).count for q in qs),
-                scheduled=sum(ScheduledJobRegistry(queue=q).count for q in qs),
+                scheduled=sum(int(ScheduledJobRegistry(queue=q).count) for q in qs),  # type: ignore[no-untyped-call,misc]
                 failed=sum(FailedJobRegistry(queue=q).count for q in qs),
                 finished=sum(FinishedJobRegistry(queue=q).count for q in qs),
                 workers=len(workers),
