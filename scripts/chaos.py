@@ -292,10 +292,47 @@ def scenario_kill_import(stack: Stack, rows: int, trials: int = 10) -> Result:
     return Result("1 SIGKILL import worker", ok, detail)
 
 
+def receipt_image(total: str) -> bytes:
+    """A printed-looking receipt (Pillow draws it; Tesseract reads it) with its own total."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    lines = ("CHAOS HARDWARE SDN BHD", "DATE: 14/03/2018 10:22", f"TOTAL RM {total}", "CASH RM 100.00")
+    im = Image.new("L", (900, 120 + 70 * len(lines)), 255)
+    draw = ImageDraw.Draw(im)
+    for i, line in enumerate(lines):
+        draw.text((40, 40 + i * 70), line, fill=0, font=ImageFont.load_default(size=36))
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def submit_receipt(stack: Stack, user_id: int, data: bytes) -> int:
+    from finjobs.services.receipts import accept_receipt
+
+    with session_scope(stack.pg.url) as s:
+        return accept_receipt(s, stack.redis, user_id, "r.png", data, "image/png", settings=stack.settings).id
+
+
+def receipts_done(stack: Stack, ids: list[int]) -> tuple[list[str], int]:
+    from finjobs.db.models import Receipt
+
+    with session_scope(stack.pg.url) as s:
+        statuses = sorted(s.get(Receipt, i).status for i in ids)  # type: ignore[union-attr]
+        made = s.scalar(
+            select(func.count())
+            .select_from(Transaction)
+            .where(Transaction.fingerprint.in_([f"receipt:{i}" for i in ids]))
+        )
+    return statuses, int(made or 0)
+
+
 def scenario_redis_restart(stack: Stack) -> Result:
     """Restart Redis with no persistence while imports and receipts are queued and running."""
     user_id, _ = new_user(stack, "redis@chaos")
     ids = [submit_import(stack, user_id, distinct_file(20000, i), f"r{i}.csv") for i in range(6)]
+    receipts = [submit_receipt(stack, user_id, receipt_image(f"{10 + i}.{i}5")) for i in range(3)]
     time.sleep(1.0)
     port = stack.redis_server.port
     stack.redis_server.stop()
@@ -303,14 +340,26 @@ def scenario_redis_restart(stack: Stack) -> Result:
     stack.redis_server = RedisServer(port=port, root=stack.redis_server.root).start()
     reconcile(stack)
     logs = wait_final(stack, ids, 240, tick=lambda: reconcile(stack))
+    deadline = time.monotonic() + 120
+    while (done := receipts_done(stack, receipts))[0] != ["completed"] * 3 and time.monotonic() < deadline:
+        reconcile(stack)
+        time.sleep(1)
     total, distinct = user_counts(stack, user_id)
-    expected = sum(log.imported for log in logs.values())
+    imported = sum(log.imported for log in logs.values())
     statuses = sorted({log.status for log in logs.values()})
-    ok = statuses == ["completed"] and total == distinct == expected == 6 * 20000
+    receipt_statuses, receipt_rows = done
+    ok = (
+        statuses == ["completed"]
+        and imported == 6 * 20000
+        and total == distinct == imported + receipt_rows
+        and receipt_statuses == ["completed"] * 3
+        and receipt_rows == 3
+    )
     return Result(
         "2 Redis restart, no persistence",
         ok,
-        f"imports {statuses}, rows {total:,} (expected {6 * 20000:,}), distinct {distinct:,}",
+        f"imports {statuses}, rows {imported:,} of {6 * 20000:,}, distinct {distinct - receipt_rows:,}; "
+        f"receipts {receipt_statuses}, {receipt_rows} pending transaction(s), one each",
     )
 
 
