@@ -37,20 +37,26 @@ def preview(
     preset: str | None = PRESET,
     account_type: str = ACCOUNT_TYPE,
     column_map: str | None = MAP,
+    user: str | None = typer.Option(None, "--user", "-u", help="Whose saved presets --preset may name."),
     limit: int = typer.Option(20, help="Rows to show (JSON: all rows with --limit 0)."),
     json_out: bool = JSON,
 ) -> None:
     """Show the detected format and the normalised rows. Writes nothing."""
     from finjobs.domain.statements import parse_column_map
     from finjobs.domain.statements import preview as run_preview
-    from finjobs.services.imports import check_options
+    from finjobs.services.imports import check_options, resolve_preset
+    from finjobs.services.users import get_user
 
     opts = check_options({"preset": preset, "account_type": account_type, "column_map": column_map})
+    chosen = None
+    if preset:
+        with context.session() as s:
+            chosen = resolve_preset(s, get_user(s, user).id if user else None, preset)
     data = _read(file)
     doc = run_preview(
         lambda: io.BytesIO(data),
         source=str(file),
-        preset=opts.get("preset"),
+        preset=chosen,
         column_map=parse_column_map(column_map) if column_map else None,
         account_type=opts["account_type"],
         limit=(limit or None) if json_out else limit,
@@ -216,14 +222,76 @@ def undo(import_id: int, json_out: bool = JSON) -> None:
         context.console.print(f"import {import_id} undone: removed {doc['removed']} transaction(s)")
 
 
-@app.command()
-def presets(json_out: bool = JSON) -> None:
-    """The built-in column presets."""
-    from finjobs.domain.statements import PRESETS
+preset_app = typer.Typer(help="Column presets: built-in ones and a user's saved ones.", no_args_is_help=True)
+app.add_typer(preset_app, name="preset")
 
-    docs = {name: preset.to_dict() for name, preset in sorted(PRESETS.items())}
+
+@preset_app.command("save")
+def preset_save(
+    name: str,
+    user: str = typer.Option(..., "--user", "-u", help="User id or email."),
+    column_map: str = typer.Option(..., "--map", help="Columns, e.g. date=Buchungstag,amount=Betrag."),
+    account_type: str | None = typer.Option(None, "--account-type", help="checking | savings | credit."),
+    date_order: str | None = typer.Option(None, "--date-order", help="DMY | MDY | YMD."),
+    decimal_sep: str | None = typer.Option(None, "--decimal-sep", help="'.' or ','."),
+    delimiter: str | None = typer.Option(None, "--delimiter", help="',' ';' '|' or 'tab'."),
+    currency: str | None = typer.Option(None, "--currency", help="ISO code when the file names none."),
+    json_out: bool = JSON,
+) -> None:
+    """Save (or replace) a preset for reuse with `--preset NAME` (imports, previews and the API)."""
+    from finjobs.domain.statements import ColumnPreset, parse_column_map
+    from finjobs.services.imports import save_preset
+    from finjobs.services.users import get_user
+
+    columns = {role: names.split("|") for role, names in parse_column_map(column_map).items()}
+    preset = ColumnPreset.from_dict(
+        {
+            "name": name,
+            "columns": columns,
+            "account_type": account_type,
+            "date_order": date_order,
+            "decimal_sep": decimal_sep,
+            "delimiter": "\t" if delimiter == "tab" else delimiter,
+            "currency": currency.upper() if currency else None,
+        }
+    )
+    with context.session() as s:
+        doc = save_preset(s, get_user(s, user).id, preset)
+    if json_out:
+        context.emit_json(doc)
+    else:
+        context.console.print(f"saved preset [bold]{name}[/bold]: {doc['columns']}", highlight=False)
+
+
+@preset_app.command("list")
+def preset_list(
+    user: str | None = typer.Option(None, "--user", "-u", help="Also this user's saved presets."),
+    json_out: bool = JSON,
+) -> None:
+    """Saved presets (with --user) and the built-in ones."""
+    from finjobs.services.imports import list_presets
+    from finjobs.services.users import get_user
+
+    with context.session() as s:
+        docs = list_presets(s, get_user(s, user).id if user else None)
     if json_out:
         context.emit_json({"presets": docs})
         return
-    for name, doc in docs.items():
-        context.console.print(f"[bold]{name}[/bold]: {doc}", highlight=False)
+    for doc in docs:
+        context.console.print(
+            f"[bold]{doc['name']}[/bold] ({doc['source']}): {doc['columns']}", highlight=False
+        )
+
+
+@preset_app.command("delete")
+def preset_delete(name: str, user: str = typer.Option(..., "--user", "-u"), json_out: bool = JSON) -> None:
+    """Delete one of the user's saved presets."""
+    from finjobs.services.imports import delete_preset
+    from finjobs.services.users import get_user
+
+    with context.session() as s:
+        delete_preset(s, get_user(s, user).id, name)
+    if json_out:
+        context.emit_json({"deleted": name})
+    else:
+        context.console.print(f"deleted preset {name}")

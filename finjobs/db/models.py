@@ -96,6 +96,18 @@ class Upload(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ImportPreset(Base):
+    """A user's saved column preset (finjobs.domain.statements.ColumnPreset.to_dict())."""
+
+    __tablename__ = "import_presets"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CsvImportLog(Base):
     __tablename__ = "csv_import_logs"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -22,10 +23,12 @@ from sqlalchemy.orm import Session
 
 from finjobs.config import Settings
 from finjobs.db.engine import get_engine, session_scope
-from finjobs.db.models import CsvImportLog, Transaction, Upload, utcnow
+from finjobs.db.models import CsvImportLog, ImportPreset, Transaction, Upload, utcnow
 from finjobs.domain.fingerprints import base_key
 from finjobs.domain.statements import (
     ACCOUNT_TYPES,
+    PRESETS,
+    ColumnPreset,
     SkippedRow,
     StatementFormat,
     StatementRow,
@@ -63,13 +66,7 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
         )
     out["account_type"] = account_type
     if options.get("preset"):
-        from finjobs.domain.statements import PRESETS
-
-        if options["preset"] not in PRESETS:
-            raise InputError(
-                f"unknown preset {options['preset']!r} (known: {', '.join(sorted(PRESETS))})", source="preset"
-            )
-        out["preset"] = options["preset"]
+        out["preset"] = str(options["preset"])
     column_map = options.get("column_map")
     if isinstance(column_map, str):
         column_map = parse_column_map(column_map) if column_map.strip() else None
@@ -99,6 +96,10 @@ def accept_import(
             f"the file is {len(data):,} bytes; the limit is {settings.max_upload_bytes:,}", source=filename
         )
     account = (account or "default").strip()[:200] or "default"
+    checked = check_options(options or {})
+    if checked.get("preset"):
+        # the job gets the preset itself: a retry imports the same way even if the preset changes meanwhile
+        checked["preset_definition"] = resolve_preset(session, user_id, checked["preset"]).to_dict()
     upload = Upload(
         user_id=user_id,
         filename=filename[:500],
@@ -114,7 +115,7 @@ def accept_import(
         upload_id=upload.id,
         account=account,
         filename=filename[:500],
-        options=check_options(options or {}),
+        options=checked,
         status="accepted",
     )
     session.add(log)
@@ -131,6 +132,59 @@ def enqueue_import(redis: Redis, import_id: int) -> JsonJob:
         job_id=import_job_id(import_id),
         description=f"csv import {import_id}",
     )
+
+
+# ----------------------------------------------------------------------------------------- presets
+
+
+def resolve_preset(session: Session, user_id: int | None, name: str) -> ColumnPreset:
+    """The user's saved preset of that name, else the built-in one."""
+    if user_id is not None:
+        row = session.scalar(
+            select(ImportPreset).where(ImportPreset.user_id == user_id, ImportPreset.name == name)
+        )
+        if row is not None:
+            return ColumnPreset.from_dict(row.definition)
+    if name in PRESETS:
+        return PRESETS[name]
+    known = sorted({*PRESETS, *(p["name"] for p in list_presets(session, user_id))} if user_id else PRESETS)
+    raise InputError(f"unknown preset {name!r} (known: {', '.join(known)})", source="preset")
+
+
+def save_preset(session: Session, user_id: int, preset: ColumnPreset) -> dict[str, Any]:
+    """Create or replace one of the user's presets (validated as a ColumnPreset first)."""
+    checked = ColumnPreset.from_dict(preset.to_dict())
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", checked.name):
+        raise InputError("a preset name is 1-100 letters, digits, '_', '-' or '.'", source="name")
+    row = session.scalar(
+        select(ImportPreset).where(ImportPreset.user_id == user_id, ImportPreset.name == checked.name)
+    )
+    if row is None:
+        session.add(ImportPreset(user_id=user_id, name=checked.name, definition=checked.to_dict()))
+    else:
+        row.definition = checked.to_dict()
+    return {**checked.to_dict(), "source": "saved"}
+
+
+def list_presets(session: Session, user_id: int | None) -> list[dict[str, Any]]:
+    """The user's saved presets, then the built-in ones (a saved one shadows a built-in of its name)."""
+    saved = []
+    if user_id is not None:
+        rows = session.scalars(
+            select(ImportPreset).where(ImportPreset.user_id == user_id).order_by(ImportPreset.name)
+        )
+        saved = [{**row.definition, "source": "saved"} for row in rows]
+    names = {p["name"] for p in saved}
+    builtin = [{**p.to_dict(), "source": "built-in"} for n, p in sorted(PRESETS.items()) if n not in names]
+    return saved + builtin
+
+
+def delete_preset(session: Session, user_id: int, name: str) -> None:
+    result = session.execute(
+        delete(ImportPreset).where(ImportPreset.user_id == user_id, ImportPreset.name == name)
+    )
+    if not getattr(result, "rowcount", 0):
+        raise NotFound(f"no saved preset {name!r}")
 
 
 # --------------------------------------------------------------------------------------------- run
@@ -163,10 +217,11 @@ def _opener(data: bytes) -> Callable[[], io.BytesIO]:
 
 def _format_for(data: bytes, log: CsvImportLog) -> StatementFormat:
     opts = log.options or {}
+    definition = opts.get("preset_definition")
     return detect_format(
         _opener(data),
         source=log.filename or f"import {log.id}",
-        preset=opts.get("preset"),
+        preset=ColumnPreset.from_dict(definition) if definition else opts.get("preset"),
         column_map=opts.get("column_map"),
         account_type=opts.get("account_type", "checking"),
         default_currency=opts.get("currency", "USD"),

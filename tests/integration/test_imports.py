@@ -304,3 +304,48 @@ def test_sigkill_mid_import_shows_no_partial_rows_and_the_retry_is_exact(
     assert total == distinct == n
     assert set(seen) <= {0, n}, sorted(set(seen))[:10]
     assert seen[0] == 0  # the reader saw the table before the import, then only 0 or all n
+
+
+def test_a_saved_preset_imports_a_file_detection_alone_cannot(
+    stack: Stack, user: dict, tmp_path: Path
+) -> None:
+    path = tmp_path / "sparkasse.csv"
+    # headers detection does not know, and day-first dates that all fit month-first too
+    path.write_text(
+        "Tag;Text;Wert\n01.02.2026;Miete;-1.200,00\n03.02.2026;Gehalt;2.500,00\n", encoding="utf-8"
+    )
+    saved = cli_json(
+        "import",
+        "preset",
+        "save",
+        "sparkasse",
+        "--user",
+        "ana@example.com",
+        "--map",
+        "date=Tag,description=Text,amount=Wert",
+        "--date-order",
+        "DMY",
+        "--decimal-sep",
+        ",",
+    )
+    assert saved["source"] == "saved" and saved["columns"]["date"] == ["Tag"]
+    listed = cli_json("import", "preset", "list", "--user", "ana@example.com")["presets"]
+    assert listed[0]["name"] == "sparkasse" and any(p["source"] == "built-in" for p in listed)
+    preview = cli_json("import", "preview", str(path), "--preset", "sparkasse", "--user", "ana@example.com")
+    assert [(r["date"], r["amount"]) for r in preview["rows"]] == [
+        ("2026-02-01", "-1200.00"),
+        ("2026-02-03", "2500.00"),
+    ]
+    doc = import_file(stack, path, "--preset", "sparkasse")
+    assert (doc["status"], doc["imported"]) == ("completed", 2)
+    unknown = runner.invoke(
+        app, ["import", "enqueue", str(path), "--user", "ana@example.com", "--preset", "nope"]
+    )
+    assert (
+        unknown.exit_code == 1 and "unknown preset 'nope'" in unknown.stderr and "sparkasse" in unknown.stderr
+    )
+    assert cli_json("import", "preset", "delete", "sparkasse", "--user", "ana@example.com") == {
+        "deleted": "sparkasse"
+    }
+    gone = runner.invoke(app, ["import", "preset", "delete", "sparkasse", "--user", "ana@example.com"])
+    assert gone.exit_code == 1 and "no saved preset" in gone.stderr
