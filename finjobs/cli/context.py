@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from redis import Redis
@@ -14,6 +15,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from finjobs.config import Settings
+from finjobs.errors import InputError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -43,6 +45,14 @@ def reset() -> None:
     """Forget cached settings/connections (tests change the environment between invocations)."""
     settings.cache_clear()
     redis.cache_clear()
+
+
+def read_input(path: Path) -> bytes:
+    """A file the user named, or one clear InputError naming it."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
 
 
 def emit_json(doc: Any) -> None:

@@ -24,13 +24,6 @@ MAP = typer.Option(
 JSON = typer.Option(False, "--json", help="Print one JSON document.")
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
-
-
 @app.command()
 def preview(
     file: Path,
@@ -52,7 +45,7 @@ def preview(
     if preset:
         with context.session() as s:
             chosen = resolve_preset(s, get_user(s, user).id if user else None, preset)
-    data = _read(file)
+    data = context.read_input(file)
     doc = run_preview(
         lambda: io.BytesIO(data),
         source=str(file),
@@ -95,7 +88,7 @@ def enqueue_cmd(
     from finjobs.services.imports import accept_import, enqueue_import
     from finjobs.services.users import get_user
 
-    data = _read(file)
+    data = context.read_input(file)
     with context.session() as s:
         user_id = get_user(s, user).id
         log = accept_import(

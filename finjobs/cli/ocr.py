@@ -10,18 +10,10 @@ from typing import Any
 import typer
 
 from finjobs.cli import context
-from finjobs.errors import InputError
 
 app = typer.Typer(help="Receipt OCR.", no_args_is_help=True)
 
 SCAN_KEYS = ("merchant", "date", "total", "currency", "items", "confidence")
-
-
-def _read(image: Path) -> bytes:
-    try:
-        return image.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", source=str(image)) from None
 
 
 @app.command()
@@ -37,7 +29,7 @@ def scan(
     from finjobs.services.receipts import RECEIPT_MAX_BYTES, RECEIPT_MAX_PIXELS
 
     fields = scan_image(
-        _read(image),
+        context.read_input(image),
         source=image.name,
         max_bytes=RECEIPT_MAX_BYTES,
         max_pixels=RECEIPT_MAX_PIXELS,
@@ -71,7 +63,7 @@ def enqueue(
     from finjobs.services.receipts import accept_receipt, get_receipt, receipt_job_id
     from finjobs.services.users import get_user
 
-    data = _read(image)
+    data = context.read_input(image)
     with context.session() as s:
         user_id = get_user(s, user).id
         # accept_receipt commits this session's transaction itself, before it enqueues.
