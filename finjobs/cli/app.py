@@ -52,6 +52,7 @@ def _register() -> None:
         cleanup,
         db,
         demo,
+        forecast,
         imports,
         insights,
         jobs,
@@ -72,6 +73,7 @@ def _register() -> None:
     app.add_typer(ocr.app, name="ocr")
     app.add_typer(budgets.app, name="budgets")
     app.add_typer(insights.app, name="insights")
+    app.add_typer(forecast.app, name="forecast")
     app.command("release")(db.release)
     app.command("status")(status.status)
     app.command("scheduler")(schedule.scheduler)

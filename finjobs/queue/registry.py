@@ -58,7 +58,7 @@ QUEUES: dict[str, QueueSpec] = {
             1,
             "spending forecasts",
             30 * 60,
-            ("finjobs.adapters.prophet_model",),
+            ("finjobs.adapters.prophet_model", "finjobs.jobs.forecasts"),
             priorities=("high", "normal", "low"),
         ),
         QueueSpec("budget-evaluation", 5, "daily budget check", 30 * 60),
