@@ -1,4 +1,5 @@
-"""Deterministic, realistic bank-statement CSVs for the demo, the tests and the benchmarks. Pure."""
+"""Deterministic, realistic sample data for the demo, the tests and the benchmarks: bank-statement CSVs
+(pure) and receipt photos (drawn with Pillow, imported only when one is drawn)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ HEADER = ("Date", "Description", "Amount", "Balance")
 
 
 def transactions(
-    n: int, *, seed: int = 7, start: dt.date | None = None
+    n: int, *, seed: int = 7, start: dt.date | None = None, until: dt.date | None = None
 ) -> Iterator[tuple[dt.date, str, int]]:
     """n rows of (date, description, amount in cents), in date order. A personal account has ~1.6 rows
     a day; big n (benchmarks) is packed into at most ~3 years, as a busy account's export would be."""
@@ -59,24 +60,41 @@ def transactions(
                 amount = max(50, round(rng.gauss(cents, cents * spread / 2)))
                 todays.append((payee.format(n=rng.randint(100, 999)), -amount))
         for payee, amount in todays:
-            if made == n:
+            if made == n or (until is not None and day > until):
                 return
             yield day, payee, amount
             made += 1
         day += dt.timedelta(days=1)
 
 
-def write_csv(out: IO[str], n: int, *, seed: int = 7, start: dt.date | None = None) -> None:
+def write_csv(
+    out: IO[str], n: int, *, seed: int = 7, start: dt.date | None = None, until: dt.date | None = None
+) -> None:
     """A US-style export: MM/DD/YYYY dates, signed amounts, a running balance."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
     balance = 250000
-    for day, payee, amount in transactions(n, seed=seed, start=start):
+    for day, payee, amount in transactions(n, seed=seed, start=start, until=until):
         balance += amount
         writer.writerow((day.strftime("%m/%d/%Y"), payee, format_minor(amount), format_minor(balance)))
 
 
-def csv_bytes(n: int, *, seed: int = 7, start: dt.date | None = None) -> bytes:
+def csv_bytes(n: int, *, seed: int = 7, start: dt.date | None = None, until: dt.date | None = None) -> bytes:
     buf = io.StringIO()
-    write_csv(buf, n, seed=seed, start=start)
+    write_csv(buf, n, seed=seed, start=start, until=until)
     return buf.getvalue().encode()
+
+
+def receipt_image(lines: tuple[str, ...]) -> bytes:
+    """A printed-looking receipt photo (PNG) with these lines, for the demo and the chaos run.
+    Pillow is imported here: only callers that draw receipts need it."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=36)
+    im = Image.new("L", (1000, 120 + 70 * len(lines)), 255)
+    draw = ImageDraw.Draw(im)
+    for i, line in enumerate(lines):
+        draw.text((40, 40 + i * 70), line, fill=0, font=font)
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()

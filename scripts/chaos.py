@@ -293,19 +293,9 @@ def scenario_kill_import(stack: Stack, rows: int, trials: int = 10) -> Result:
 
 
 def receipt_image(total: str) -> bytes:
-    """A printed-looking receipt (Pillow draws it; Tesseract reads it) with its own total."""
-    import io
+    from finjobs.sample_data import receipt_image as draw
 
-    from PIL import Image, ImageDraw, ImageFont
-
-    lines = ("CHAOS HARDWARE SDN BHD", "DATE: 14/03/2018 10:22", f"TOTAL RM {total}", "CASH RM 100.00")
-    im = Image.new("L", (900, 120 + 70 * len(lines)), 255)
-    draw = ImageDraw.Draw(im)
-    for i, line in enumerate(lines):
-        draw.text((40, 40 + i * 70), line, fill=0, font=ImageFont.load_default(size=36))
-    buf = io.BytesIO()
-    im.save(buf, "PNG")
-    return buf.getvalue()
+    return draw(("CHAOS HARDWARE SDN BHD", "DATE: 14/03/2018 10:22", f"TOTAL RM {total}", "CASH RM 100.00"))
 
 
 def submit_receipt(stack: Stack, user_id: int, data: bytes) -> int:

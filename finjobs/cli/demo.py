@@ -18,7 +18,15 @@ import typer
 from finjobs.cli import context
 
 DEMO_EMAIL = "demo@finjobs.local"
-DEMO_QUEUES = ("csv-import", "data-cleanup")
+DEMO_QUEUES = (
+    "csv-import",
+    "ocr-processing",
+    "forecast-compute",
+    "budget-evaluation",
+    "insight-generation",
+    "notification",
+    "data-cleanup",
+)
 
 
 @contextlib.contextmanager
@@ -79,7 +87,7 @@ def demo_import(user_id: int) -> None:
     con = context.console
     con.rule("bank CSV import through the csv-import queue")
     today = dt.date.today()
-    data = csv_bytes(600, seed=today.year, start=today - dt.timedelta(days=365))
+    data = csv_bytes(700, seed=today.year, start=today - dt.timedelta(days=365), until=today)
     path = context.settings().state_dir / "demo-bank.csv"
     path.write_bytes(data)
     con.print(f"generated a year of bank statement: {path} ({len(data):,} bytes)", highlight=False)
@@ -99,6 +107,138 @@ def demo_import(user_id: int) -> None:
     )
     if again["imported"] != 0:
         raise typer.Exit(1)
+
+
+def _wait_all(job_ids: list[str], what: str) -> None:
+    from finjobs.cli.follow import wait_for_job
+
+    for job_id in job_ids:
+        outcome = wait_for_job(context.redis(), job_id, timeout=600, quiet=True)
+        if outcome["status"] != "finished":
+            context.console.print(
+                f"[red]{what} job {job_id} {outcome['status']}[/red]: {outcome.get('error')}"
+            )
+            raise typer.Exit(1)
+
+
+def demo_receipt(user_id: int) -> None:
+    """A receipt for one of the imported purchases: scanned, then matched to that bank transaction."""
+    from sqlalchemy import select
+
+    from finjobs.db.models import Transaction
+    from finjobs.domain.money import format_minor
+    from finjobs.sample_data import receipt_image
+    from finjobs.services.receipts import accept_receipt, get_receipt
+
+    con = context.console
+    con.rule("receipt OCR through the ocr-processing queue")
+    with context.session() as s:
+        txn = s.scalars(
+            select(Transaction)
+            .where(Transaction.user_id == user_id, Transaction.amount_minor < -1000)
+            .order_by(Transaction.date.desc(), Transaction.id.desc())
+        ).first()
+        assert txn is not None, "the import gave the demo user purchases"
+        merchant, when, total = txn.description, txn.date, format_minor(-txn.amount_minor)
+    lines = (
+        merchant,
+        "123 MAIN STREET",
+        f"DATE {when.isoformat()} 18:42",
+        "ITEMS 1",
+        f"TOTAL $ {total}",
+        "VISA ****1234",
+    )
+    with context.session() as s:
+        receipt_id = accept_receipt(
+            s,
+            context.redis(),
+            user_id,
+            "demo-receipt.png",
+            receipt_image(lines),
+            "image/png",
+            settings=context.settings(),
+        ).id
+    _wait_all([f"receipt-{receipt_id}"], "receipt")
+    with context.session() as s:
+        view = get_receipt(s, user_id, receipt_id)
+    con.print(f"printed: {merchant} / {when} / {total}", highlight=False)
+    con.print(
+        f"read:    {view['merchant']} / {view['date']} / {view['total']} -> "
+        + (
+            f"matched bank transaction {view['transaction_id']}"
+            if view["matched"]
+            else "a pending transaction"
+        ),
+        highlight=False,
+    )
+
+
+def demo_forecast(user_id: int) -> None:
+    from finjobs.adapters.forecast_plot import render_plot
+    from finjobs.services.forecasts import (
+        enqueue_user_forecasts,
+        expense_points,
+        read_forecasts,
+        result_from_payload,
+    )
+
+    con = context.console
+    con.rule("spending forecast through the forecast-compute queue")
+    today = dt.datetime.now(context.settings().tz).date()
+    with context.session() as s:
+        queued = enqueue_user_forecasts(
+            s, context.redis(), user_id, today=today, tag=f"demo{int(time.time())}"
+        )
+    _wait_all([q.job_id for q in queued], "forecast")
+    with context.session() as s:
+        doc = read_forecasts(s, context.redis(), user_id)
+        history = expense_points(s, user_id)[0]
+    spending = doc["spending"]
+    if spending is None:
+        con.print("[red]no forecast was stored[/red]")
+        raise typer.Exit(1)
+    path = context.settings().state_dir / "demo-forecast.png"
+    render_plot(history, result_from_payload(spending), path, title="Demo user: daily spending")
+    con.print(f"model: {spending['model']} {spending.get('reason') or ''}", highlight=False)
+    for month in spending.get("months", []):
+        con.print(
+            f"  {month['month']}: expected {month['expected']} (range {month['lower']} - {month['upper']})",
+            highlight=False,
+        )
+    con.print(f"plot: {path}", highlight=False)
+
+
+def demo_budgets_and_insights(user_id: int) -> None:
+    from finjobs.db.models import utcnow
+    from finjobs.services.budgets import budget_job_ids, budget_statuses, create_budget
+    from finjobs.services.insights import insight_job_ids, list_insights
+
+    con = context.console
+    con.rule("budgets and insights through budget-evaluation and insight-generation")
+    tz = context.settings().tz
+    today = dt.datetime.now(tz).date()
+    start = today.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    with context.session() as s:
+        if not budget_statuses(s, context.redis(), user_id, today=today):
+            create_budget(s, context.redis(), user_id, amount="2500.00", start=start, end=end)
+    slot = dt.datetime.now(tz)
+    with context.session() as s:
+        ids, _ = budget_job_ids(s, context.redis(), slot=slot)
+        ids += insight_job_ids(s, context.redis(), slot=slot, user_ids=[user_id])
+    _wait_all(ids, "budget/insight")
+    with context.session() as s:
+        statuses = budget_statuses(s, context.redis(), user_id, today=today)
+        insights = list_insights(s, user_id, now=utcnow())
+    for b in statuses:
+        con.print(
+            f"budget {b.get('category') or 'all spending'}: spent {b['spent']} of {b['amount']} "
+            f"({b['percent']}%), {b['days_left']} days left: {b['state']}",
+            highlight=False,
+        )
+    con.print(f"{len(insights)} insight(s):", highlight=False)
+    for ins in insights[:8]:
+        con.print(f"  [{ins['severity']}] {ins['title']}: {ins['message']}", highlight=False, markup=False)
 
 
 def _seed_cleanup_work(user_id: int) -> None:
@@ -149,7 +289,8 @@ def demo_cleanup(user_id: int) -> None:
 
 
 def demo() -> None:
-    """Database, a demo user, a bank CSV import (and its re-import), the cleanup job, the status view."""
+    """Database, a demo user, a bank CSV import (and its re-import), a receipt, a forecast, budgets and
+    insights, the cleanup job and the status view, through real worker processes."""
     from finjobs.cli.status import render
     from finjobs.db.migrate import upgrade
     from finjobs.services.queues import queue_stats
@@ -165,6 +306,9 @@ def demo() -> None:
     started = time.monotonic()
     with workers(*DEMO_QUEUES):
         demo_import(user_id)
+        demo_receipt(user_id)
+        demo_forecast(user_id)
+        demo_budgets_and_insights(user_id)
         demo_cleanup(user_id)
         con.print(render(queue_stats(context.redis())))
     con.print(f"demo finished in {time.monotonic() - started:.1f} s", highlight=False)

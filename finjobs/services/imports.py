@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from redis import Redis
 from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from finjobs.config import Settings
+from finjobs.db.blobs import upload_opener
 from finjobs.db.engine import get_engine, session_scope
 from finjobs.db.models import CsvImportLog, ImportPreset, Transaction, Upload, utcnow
 from finjobs.domain.fingerprints import base_key
@@ -211,15 +211,14 @@ class Counts:
 Reporter = Callable[[Counts], None]
 
 
-def _opener(data: bytes) -> Callable[[], io.BytesIO]:
-    return lambda: io.BytesIO(data)
+Opener = Callable[[], IO[bytes]]
 
 
-def _format_for(data: bytes, log: CsvImportLog) -> StatementFormat:
+def _format_for(opener: Opener, log: CsvImportLog) -> StatementFormat:
     opts = log.options or {}
     definition = opts.get("preset_definition")
     return detect_format(
-        _opener(data),
+        opener,
         source=log.filename or f"import {log.id}",
         preset=ColumnPreset.from_dict(definition) if definition else opts.get("preset"),
         column_map=opts.get("column_map"),
@@ -243,13 +242,14 @@ def run_import(
         upload = s.get(Upload, log.upload_id) if log.upload_id else None
         if upload is None:
             raise NotFound(f"import {import_id} has no stored file")
-        data = upload.data
+        # streamed from the database in chunks: memory stays flat however big the file
+        opener = upload_opener(url, upload.id, upload.size)
         log.status, log.started_at, log.attempts = "running", utcnow(), log.attempts + 1
         log.error_message = None
         user_id, account = log.user_id, log.account
         source = log.filename or f"import {import_id}"
         try:
-            fmt = _format_for(data, log)
+            fmt = _format_for(opener, log)
         except InputError as exc:
             _reject(log, exc)
             return summary(log)
@@ -259,7 +259,7 @@ def run_import(
     progress = _Progress(url, import_id, counts, report)
     try:
         with get_engine(url).begin() as conn:
-            rows = read_statement(_opener(data), fmt, source=source, balances=False)
+            rows = read_statement(opener, fmt, source=source, balances=False)
             staged = _stage(conn, _counted(rows, counts, errors, progress), account)
             counts.imported = _insert_staged(conn, user_id, account, import_id)
             counts.duplicates = staged - counts.imported
