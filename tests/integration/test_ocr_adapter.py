@@ -6,46 +6,19 @@ Reads photos from ../shared/data/receipts (skipped when absent); runs `tesseract
 from __future__ import annotations
 
 import io
-import json
-import struct
-import zlib
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from finjobs.adapters import ocr
 from finjobs.errors import InputError
+from tests.support.receipts import RECEIPTS, label, photo, png_bomb
 
 pytesseract = pytest.importorskip("pytesseract")
 Image = pytest.importorskip("PIL.Image")
 
-RECEIPTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "receipts"
 needs_data = pytest.mark.skipif(not (RECEIPTS / "img").is_dir(), reason="shared receipt photos not present")
 pytestmark = pytest.mark.slow
-
-
-def photo(n: str) -> bytes:
-    return (RECEIPTS / "img" / f"{n}.jpg").read_bytes()
-
-
-def label(n: str) -> dict[str, str]:
-    return json.loads((RECEIPTS / "key" / f"{n}.json").read_text())
-
-
-def png_header(width: int, height: int) -> bytes:
-    """A valid PNG signature + IHDR claiming width x height, with one tiny IDAT: a decompression bomb."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0"))
-        + chunk(b"IEND", b"")
-    )
 
 
 def test_preload_finds_tesseract() -> None:
@@ -110,7 +83,7 @@ def test_truncated_jpeg() -> None:
 
 
 def test_decompression_bomb_over_our_limit() -> None:
-    bomb = png_header(8_000, 8_000)  # 64 megapixels in ~70 bytes
+    bomb = png_bomb(8_000, 8_000)  # 64 megapixels in ~70 bytes
     assert len(bomb) < 100
     with pytest.raises(InputError, match=r"bomb\.png: image is 8000x8000 pixels, over the 40000000"):
         ocr.scan_image(bomb, source="bomb.png")
@@ -120,7 +93,7 @@ def test_decompression_bomb_over_our_limit() -> None:
 def test_decompression_bomb_caught_by_pillow_too(side: int) -> None:
     """Even with our own limit raised, Pillow's DecompressionBomb warning/error becomes an InputError."""
     with pytest.raises(InputError, match=r"bomb\.png: image too large to decode safely"):
-        ocr.scan_image(png_header(side, side), source="bomb.png", max_pixels=10**12)
+        ocr.scan_image(png_bomb(side, side), source="bomb.png", max_pixels=10**12)
 
 
 def test_small_real_image_over_a_pixel_limit() -> None:
