@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request, url_for
 from finjobs.errors import InputError
 from finjobs.web.auth import db, redis, require_user, settings, user_id
 from finjobs.web.limits import uploads
-from finjobs.web.openapi import error_responses
+from finjobs.web.openapi import error_responses, json_response
 
 bp = Blueprint("imports", __name__)
 
@@ -109,10 +109,6 @@ _IMPORT = {
 }
 
 
-def _json(ref: str) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
-
-
 OPENAPI = {
     "paths": {
         "/api/v1/imports": {
@@ -144,7 +140,7 @@ OPENAPI = {
                     },
                 },
                 "responses": {
-                    "202": {"description": "Accepted", **_json("ImportAccepted")},
+                    "202": json_response("Accepted", "ImportAccepted"),
                     **error_responses(400, 401, 413, 422, 429),
                 },
             },
@@ -158,7 +154,7 @@ OPENAPI = {
                     }
                 ],
                 "responses": {
-                    "200": {"description": "Imports", **_json("ImportList")},
+                    "200": json_response("Imports", "ImportList"),
                     **error_responses(401, 429),
                 },
             },
@@ -170,7 +166,7 @@ OPENAPI = {
                     {"name": "import_id", "in": "path", "required": True, "schema": {"type": "integer"}}
                 ],
                 "responses": {
-                    "200": {"description": "Status", **_json("Import")},
+                    "200": json_response("Status", "Import"),
                     **error_responses(401, 404, 429),
                 },
             }

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from finjobs.web.auth import db, require_user, user_id
-from finjobs.web.openapi import error_responses
+from finjobs.web.openapi import error_responses, json_response
 
 bp = Blueprint("insights", __name__)
 
@@ -34,17 +34,13 @@ def insights_dismiss(insight_id: int) -> Any:
     return jsonify(row)
 
 
-def _json(ref: str) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
-
-
 OPENAPI = {
     "paths": {
         "/api/v1/insights": {
             "get": {
                 "summary": "The caller's insights, newest first (not dismissed, not expired; at most 100)",
                 "responses": {
-                    "200": {"description": "Insights", "content": _json("InsightList")},
+                    "200": json_response("Insights", "InsightList"),
                     **error_responses(401),
                 },
             }
@@ -56,7 +52,7 @@ OPENAPI = {
                     {"name": "insight_id", "in": "path", "required": True, "schema": {"type": "integer"}}
                 ],
                 "responses": {
-                    "200": {"description": "The dismissed insight", "content": _json("Insight")},
+                    "200": json_response("The dismissed insight", "Insight"),
                     **error_responses(401, 404),
                 },
             }

@@ -15,6 +15,14 @@ ERROR_SCHEMA = {
 }
 
 
+def json_response(description: str, schema: str) -> dict[str, Any]:
+    """An OpenAPI response whose JSON body is the named component schema."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
 def error_responses(*codes: int) -> dict[str, Any]:
     text = {400: "Bad request", 401: "Missing or invalid token", 404: "Not found (or not yours)",
             413: "Upload too large", 415: "Unsupported upload type", 422: "Invalid input",

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request, url_for
 from finjobs.errors import InputError
 from finjobs.web import auth
 from finjobs.web.limits import uploads
-from finjobs.web.openapi import error_responses
+from finjobs.web.openapi import error_responses, json_response
 
 bp = Blueprint("receipts", __name__)
 
@@ -66,10 +66,6 @@ def recent_receipts() -> Any:
         return jsonify(receipts=list_receipts(s, auth.user_id(), limit=int(raw)))
 
 
-def _json(ref: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
-
-
 OPENAPI = {
     "paths": {
         "/api/v1/receipts": {
@@ -89,7 +85,7 @@ OPENAPI = {
                 },
                 "responses": {
                     "202": {
-                        **_json("#/components/schemas/ReceiptAccepted", "Stored and queued for scanning"),
+                        **json_response("Stored and queued for scanning", "ReceiptAccepted"),
                         "headers": {"Location": {"schema": {"type": "string"}}},
                     },
                     **error_responses(401, 413, 415, 422),
@@ -106,7 +102,7 @@ OPENAPI = {
                     }
                 ],
                 "responses": {
-                    "200": _json("#/components/schemas/ReceiptList", "Recent receipts"),
+                    "200": json_response("Recent receipts", "ReceiptList"),
                     **error_responses(401, 422),
                 },
             },
@@ -118,7 +114,7 @@ OPENAPI = {
                     {"name": "receipt_id", "in": "path", "required": True, "schema": {"type": "integer"}}
                 ],
                 "responses": {
-                    "200": _json("#/components/schemas/Receipt", "The receipt"),
+                    "200": json_response("The receipt", "Receipt"),
                     **error_responses(401, 404),
                 },
             }
