@@ -101,19 +101,11 @@ def evaluate(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Enqueue today's budget evaluation (one budget-evaluation job per range of users)."""
-    from finjobs.cli.follow import wait_for_job
+    from finjobs.cli.follow import report_jobs
     from finjobs.services.budgets import budget_job_ids
 
     slot = dt.datetime.now(context.settings().tz)
     with context.session() as s:
         ids, users = budget_job_ids(s, context.redis(), slot=slot)
     doc: dict[str, Any] = {"today": slot.date().isoformat(), "users": users, "job_ids": ids}
-    if wait:
-        doc["jobs"] = [wait_for_job(context.redis(), j, timeout=timeout, quiet=json_out) for j in ids]
-        doc["inserted"] = sum(int((j.get("result") or {}).get("inserted", 0)) for j in doc["jobs"])
-    if json_out:
-        context.emit_json(doc)
-    else:
-        context.console.print(doc, highlight=False)
-    if wait and any(j.get("status") != "finished" for j in doc["jobs"]):
-        raise typer.Exit(1)
+    report_jobs(doc, wait=wait, timeout=timeout, json_out=json_out)

@@ -67,3 +67,18 @@ def wait_for_job(redis: Redis, job_id: str, *, timeout: float = 3600, quiet: boo
 def _gone(job_id: str) -> int:
     context.err_console.print(f"[red]error:[/red] job {job_id} disappeared from Redis")
     return 1
+
+
+def report_jobs(doc: dict[str, Any], *, wait: bool, timeout: float, json_out: bool) -> None:
+    """Print what was enqueued (doc["job_ids"]); with wait, follow each job, add their outcomes and
+    the insights they stored, and exit 1 unless all finished."""
+    redis = context.redis()
+    if wait:
+        doc["jobs"] = [wait_for_job(redis, j, timeout=timeout, quiet=json_out) for j in doc["job_ids"]]
+        doc["inserted"] = sum(int((j.get("result") or {}).get("inserted", 0)) for j in doc["jobs"])
+    if json_out:
+        context.emit_json(doc)
+    else:
+        context.console.print(doc, highlight=False)
+    if wait and any(j.get("status") != "finished" for j in doc["jobs"]):
+        raise typer.Exit(1)

@@ -22,7 +22,7 @@ def run(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Enqueue insight generation (one insight-generation job per user)."""
-    from finjobs.cli.follow import wait_for_job
+    from finjobs.cli.follow import report_jobs
     from finjobs.services.insights import insight_job_ids
     from finjobs.services.users import get_user
 
@@ -31,15 +31,7 @@ def run(
         users = None if user is None else [get_user(s, user).id]
         ids = insight_job_ids(s, context.redis(), slot=slot, user_ids=users)
     doc: dict[str, Any] = {"today": slot.date().isoformat(), "job_ids": ids}
-    if wait:
-        doc["jobs"] = [wait_for_job(context.redis(), j, timeout=timeout, quiet=json_out) for j in ids]
-        doc["inserted"] = sum(int((j.get("result") or {}).get("inserted", 0)) for j in doc["jobs"])
-    if json_out:
-        context.emit_json(doc)
-    else:
-        context.console.print(doc, highlight=False)
-    if wait and any(j.get("status") != "finished" for j in doc["jobs"]):
-        raise typer.Exit(1)
+    report_jobs(doc, wait=wait, timeout=timeout, json_out=json_out)
 
 
 @app.command("list")

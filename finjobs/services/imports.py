@@ -8,7 +8,6 @@ inserted with ON CONFLICT DO NOTHING, so a retry, a replay or an overlapping exp
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 import time
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from redis import Redis
-from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy import Connection, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from finjobs.config import Settings
@@ -525,14 +524,3 @@ def undo_import(
     log.status = "undone"
     invalidate_user_caches(redis, log.user_id)
     return {"id": import_id, "status": "undone", "removed": int(removed or 0)}
-
-
-def transaction_count(session: Session, user_id: int) -> int:
-    return int(
-        session.scalar(select(func.count()).select_from(Transaction).where(Transaction.user_id == user_id))
-        or 0
-    )
-
-
-def today_utc() -> dt.date:
-    return utcnow().date()
