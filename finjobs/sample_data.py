@@ -85,8 +85,8 @@ def csv_bytes(n: int, *, seed: int = 7, start: dt.date | None = None, until: dt.
     return buf.getvalue().encode()
 
 
-def receipt_image(lines: tuple[str, ...]) -> bytes:
-    """A printed-looking receipt photo (PNG) with these lines, for the demo and the chaos run.
+def receipt_image(lines: tuple[str, ...], fmt: str = "PNG") -> bytes:
+    """A printed-looking receipt photo with these lines, for the demo, the tests and the chaos run.
     Pillow is imported here: only callers that draw receipts need it."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -96,5 +96,5 @@ def receipt_image(lines: tuple[str, ...]) -> bytes:
     for i, line in enumerate(lines):
         draw.text((40, 40 + i * 70), line, fill=0, font=font)
     buf = io.BytesIO()
-    im.save(buf, "PNG")
+    im.save(buf, fmt)
     return buf.getvalue()

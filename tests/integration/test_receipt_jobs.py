@@ -9,8 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,7 +25,7 @@ from finjobs.queue.registry import QUEUES, fetch_job
 from finjobs.queue.worker import preload, simple_worker
 from finjobs.services import receipts as svc
 from finjobs.services.users import create_user
-from tests.conftest import Stack, finjobs_cmd
+from tests.conftest import Stack, finjobs_cmd, wait_until
 from tests.support.receipts import (
     RECEIPTS,
     have_photos,
@@ -374,15 +372,6 @@ def test_cli_enqueue_then_worker(stack: Stack, tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------- a real forked worker process
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _store_raw(stack: Stack, user_id: int, data: bytes, name: str) -> int:

@@ -9,6 +9,8 @@ import struct
 import zlib
 from pathlib import Path
 
+from finjobs.sample_data import receipt_image
+
 RECEIPTS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "receipts"
 
 SYNTHETIC_LINES = (
@@ -25,16 +27,7 @@ SYNTHETIC_LINES = (
 
 def synthetic_receipt(lines: tuple[str, ...] = SYNTHETIC_LINES, fmt: str = "PNG") -> bytes:
     """A clean receipt image: merchant ACME HARDWARE SDN BHD, 2018-03-14, total 12.34 MYR."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = ImageFont.load_default(size=36)
-    im = Image.new("L", (900, 120 + 70 * len(lines)), 255)
-    draw = ImageDraw.Draw(im)
-    for i, line in enumerate(lines):
-        draw.text((40, 40 + i * 70), line, fill=0, font=font)
-    buf = io.BytesIO()
-    im.save(buf, fmt)
-    return buf.getvalue()
+    return receipt_image(lines, fmt)
 
 
 def truncated_jpeg() -> bytes:
