@@ -86,6 +86,7 @@ class Settings:
     rate_limit_reads: str = "300/minute"
     rate_limit_uploads: str = "20/minute"
     chat_session_ttl: int = 30 * 60  # seconds; sliding: every read or write renews it
+    shutdown_grace: int = 25  # seconds a running job gets after SIGTERM (Heroku sends SIGKILL at 30)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -125,6 +126,7 @@ class Settings:
             rate_limit_reads=_rate(env, "FINJOBS_RATE_LIMIT_READS", "300/minute"),
             rate_limit_uploads=_rate(env, "FINJOBS_RATE_LIMIT_UPLOADS", "20/minute"),
             chat_session_ttl=_int(env, "FINJOBS_CHAT_SESSION_TTL", 30 * 60, 10, 30 * 24 * 3600),
+            shutdown_grace=_int(env, "FINJOBS_SHUTDOWN_GRACE", 25, 0, 3600),
         )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,23 +26,14 @@ JOB_LEASE_MARGIN = 10  # a started job's lease outlives its last heartbeat by th
 WORKER_TTL = 60  # an idle worker refreshes its key every WORKER_TTL - 15 s; a dead one vanishes soon
 # without `finjobs scheduler`, workers' own registry cleanup is the fallback: every minute, not RQ's 10
 MAINTENANCE_INTERVAL = 60
-SHUTDOWN_GRACE = 25  # seconds a running job gets after SIGTERM (Heroku sends SIGKILL at 30)
 
 
 def shutdown_grace(environ: Mapping[str, str] | None = None) -> int:
-    """FINJOBS_SHUTDOWN_GRACE seconds (default 25): how long a job may run on after SIGTERM."""
-    from finjobs.errors import ConfigError
+    """FINJOBS_SHUTDOWN_GRACE (Settings, default 25 s). Read when a worker starts: RQ's WorkerPool
+    builds workers with fixed arguments, so the worker fetches its own setting."""
+    from finjobs.config import Settings
 
-    raw = (os.environ if environ is None else environ).get("FINJOBS_SHUTDOWN_GRACE", "").strip()
-    if not raw:
-        return SHUTDOWN_GRACE
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"FINJOBS_SHUTDOWN_GRACE must be an integer (got {raw!r})") from None
-    if not 0 <= value <= 3600:
-        raise ConfigError(f"FINJOBS_SHUTDOWN_GRACE must be between 0 and 3600 (got {value})")
-    return value
+    return Settings.from_env(environ).shutdown_grace
 
 
 def trim_finished(queue: JsonQueue, keep: int = FINISHED_KEEP) -> int:
@@ -73,7 +63,7 @@ class FinjobsWorker(TrimFinishedMixin, HerokuWorker):
     ShutDownImminentException aborts it, its transaction rolls back, and its retry re-queues it.
     A running job's lease is short (see JOB_HEARTBEAT_INTERVAL) so a dead worker is noticed fast."""
 
-    imminent_shutdown_delay = SHUTDOWN_GRACE
+    imminent_shutdown_delay = 25  # replaced in __init__ by the FINJOBS_SHUTDOWN_GRACE setting
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # RQ's WorkerPool builds workers with fixed arguments: the defaults are set here
