@@ -19,24 +19,34 @@ CHUNK = 4 << 20
 
 
 class _PostgresUpload(io.RawIOBase):
+    """Fetches CHUNK bytes per query and serves reads from that piece: a text reader above asks for
+    8 KiB at a time (BufferedReader.read1 passes small reads straight through), which would otherwise
+    be one query per 8 KiB."""
+
     def __init__(self, url: str, upload_id: int, size: int) -> None:
         self.url, self.upload_id, self.size, self.pos = url, upload_id, size, 0
+        self._piece, self._offset = b"", 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        want = min(len(buffer), CHUNK, self.size - self.pos)
-        if want <= 0:
-            return 0
-        with get_engine(self.url).connect() as conn:
-            piece = conn.execute(
-                select(func.substr(Upload.data, self.pos + 1, want)).where(Upload.id == self.upload_id)
-            ).scalar_one()
-        got = bytes(piece)
-        buffer[: len(got)] = got
-        self.pos += len(got)
-        return len(got)
+        if self._offset >= len(self._piece):
+            want = min(CHUNK, self.size - self.pos)
+            if want <= 0:
+                return 0
+            with get_engine(self.url).connect() as conn:
+                piece = conn.execute(
+                    select(func.substr(Upload.data, self.pos + 1, want)).where(Upload.id == self.upload_id)
+                ).scalar_one()
+            self._piece, self._offset = bytes(piece), 0
+            self.pos += len(self._piece)
+            if not self._piece:
+                return 0
+        n = min(len(buffer), len(self._piece) - self._offset)
+        buffer[:n] = self._piece[self._offset : self._offset + n]
+        self._offset += n
+        return n
 
 
 class _SqliteUpload(io.RawIOBase):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 
 from finjobs.domain.statements import normalise_description
 
@@ -18,16 +19,21 @@ BASE_KEY_CHARS = 48  # 192 bits of SHA-256; leaves room for ":<occurrence>" in 6
 
 
 def base_key(account: str, date: dt.date, amount_minor: int, currency: str, description: str) -> str:
-    material = "\x1f".join(
-        (
-            account.strip().casefold(),
-            date.isoformat(),
-            str(amount_minor),
-            currency.upper(),
-            normalise_description(description),
+    return base_keyer(account)(date, amount_minor, currency, description)
+
+
+def base_keyer(account: str) -> Callable[[dt.date, int, str, str], str]:
+    """base_key with the account bound: the importer calls it once per row of a file."""
+    prefix = account.strip().casefold() + "\x1f"
+    sha256 = hashlib.sha256
+
+    def key(date: dt.date, amount_minor: int, currency: str, description: str) -> str:
+        material = f"{prefix}{date.isoformat()}\x1f{amount_minor}\x1f{currency.upper()}\x1f" + (
+            normalise_description(description)
         )
-    )
-    return hashlib.sha256(material.encode()).hexdigest()[:BASE_KEY_CHARS]
+        return sha256(material.encode()).hexdigest()[:BASE_KEY_CHARS]
+
+    return key
 
 
 def fingerprint(base: str, occurrence: int) -> str:

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from finjobs.domain.money import format_minor, from_minor, to_minor
 from finjobs.domain.statements_values import (
@@ -96,8 +96,7 @@ class StatementFormat:
         return fmt
 
 
-@dataclass(frozen=True)
-class StatementRow:
+class StatementRow(NamedTuple):
     line: int  # 1-based physical line where the record starts (CR-only files too)
     date: datetime.date
     amount_minor: int  # signed, negative = money out
@@ -107,8 +106,7 @@ class StatementRow:
     category: str | None = None
 
 
-@dataclass(frozen=True)
-class SkippedRow:
+class SkippedRow(NamedTuple):
     line: int
     reason: str
 
@@ -1085,15 +1083,26 @@ def _scan_columns(
     seps: Counter[str] = Counter()
     votes: Counter[str] = Counter()
     symbols: Counter[str] = Counter()
+    dates: Counter[str] = Counter()  # each distinct value is judged once, weighted by its count
+
+    def judge_dates() -> None:
+        nonlocal numeric, no_dmy, no_mdy
+        for raw, n in dates.items():
+            shape = date_shape(raw)
+            if shape is not None and shape.fixed is None:
+                numeric += n
+                seps[shape.sep] += n
+                no_dmy += n * (not shape.fits("DMY"))
+                no_mdy += n * (not shape.fits("MDY"))
+        dates.clear()
+
     for line, row in _records(opener, encoding, delimiter, source):
         if line < start:
             continue
-        shape = date_shape(row[date_col]) if date_col < len(row) else None
-        if shape is not None and shape.fixed is None:
-            numeric += 1
-            seps[shape.sep] += 1
-            no_dmy += not shape.fits("DMY")
-            no_mdy += not shape.fits("MDY")
+        if date_col < len(row):
+            dates[row[date_col]] += 1
+            if len(dates) > 4096:  # timestamps are all distinct: keep the tally bounded
+                judge_dates()
         seen += 1
         if seen > _SETTLED_AFTER and len(votes) <= 1 and len(symbols) <= 1:
             continue  # money is settled: 20,000 unanimous rows cannot be outvoted by what is left in practice
@@ -1105,6 +1114,7 @@ def _scan_columns(
                     symbols[amt.currency] += 1
         if 0 <= cur_col < len(row) and (code := currency_code(row[cur_col])):
             symbols[code] += 1
+    judge_dates()
     decimal_sep = "," if votes[","] > votes["."] else "."
     if numeric == 0:
         order = "YMD"
@@ -1178,22 +1188,18 @@ _BALANCE_EXACT = frozenset(_BALANCE_PHRASES)
 _BALANCE_PREFIXES = tuple(p + " " for p in _BALANCE_PHRASES if len(p) > 7)
 
 
-def _trailer_reason(row: list[str], skip: set[int]) -> str | None:
-    for i, cell in enumerate(row):
-        text = cell.strip()
-        # Cheap filter first: trailer labels are short words; most cells are numbers or long text.
-        if i in skip or not text or len(text) > 60 or not text[0].isalpha():
-            continue
-        name = norm_name(text)
-        if name in _TOTAL_WORDS or name.rstrip(" s") in _TOTAL_WORDS:
-            return f"totals line ({text!r})"
-        if name in _BALANCE_EXACT or name.startswith(_BALANCE_PREFIXES):
-            return f"balance line ({text!r})"
+@functools.lru_cache(maxsize=1 << 16)  # payees repeat on many rows; normalising a name is the cost
+def _trailer_cell(cell: str) -> str | None:
+    text = cell.strip()
+    # Cheap filter first: trailer labels are short words; most cells are numbers or long text.
+    if not text or len(text) > 60 or not text[0].isalpha():
+        return None
+    name = norm_name(text)
+    if name in _TOTAL_WORDS or name.rstrip(" s") in _TOTAL_WORDS:
+        return f"totals line ({text!r})"
+    if name in _BALANCE_EXACT or name.startswith(_BALANCE_PREFIXES):
+        return f"balance line ({text!r})"
     return None
-
-
-def _cell(row: list[str], i: int) -> str:
-    return row[i].strip() if i < len(row) else ""
 
 
 def read_statement(
@@ -1205,30 +1211,30 @@ def read_statement(
     Raises InputError only when the file itself is unreadable (bad CSV quoting, a header gone missing).
     balances=False skips parsing the balance column (balance_minor is None): importers don't store it."""
     _check_format(fmt)
-    roles: dict[str, list[int]] | None = None
+    parse: Callable[[int, list[str]], StatementRow | SkippedRow] | None = None
     header: list[str] | None = None
     if fmt.header_line is None:
         try:
             roles = {r: [int(c) for c in cols] for r, cols in fmt.columns.items()}
         except ValueError as exc:
             raise InputError("headerless format must name columns by index", source=source) from exc
-    account_flip = fmt.sign_rule == "amount_flipped(credit)"
+        parse = _row_parser(roles, fmt, balances)
     for line, row in _records(opener, fmt.encoding, fmt.delimiter, source):
         if fmt.header_line is not None and line == fmt.header_line:
             header = [c.strip() for c in row]
             roles = {
                 r: [_resolve_name(header, str(c), source) for c in cols] for r, cols in fmt.columns.items()
             }
+            parse = _row_parser(roles, fmt, balances)
             continue
-        if line < fmt.data_start_line or not any(c.strip() for c in row):
+        if line < fmt.data_start_line or not "".join(row).strip():
             continue
-        if roles is None:
+        if parse is None:
             raise InputError(f"header expected on line {fmt.header_line} was not found", source=source)
-        if header is not None and [c.strip() for c in row] == header:
+        if header is not None and row[0].strip() == header[0] and [c.strip() for c in row] == header:
             yield SkippedRow(line, "repeated header")
             continue
-        money_cols = {i for r in ("amount", "debit", "credit", "balance") for i in roles.get(r, [])}
-        yield _row(line, row, roles, money_cols, fmt, account_flip, balances)
+        yield parse(line, row)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -1244,87 +1250,88 @@ def _exact_minor(amount: Decimal, currency: str) -> int | None:
     return minor if from_minor(minor, currency) == amount else None
 
 
-def _row(
-    line: int,
-    row: list[str],
-    roles: dict[str, list[int]],
-    money_cols: set[int],
-    fmt: StatementFormat,
-    flip: bool,
-    balances: bool = True,
-) -> StatementRow | SkippedRow:
-    if reason := _trailer_reason(row, money_cols):
-        return SkippedRow(line, reason)
-    raw_date = _cell(row, roles["date"][0])
-    shape = date_shape(raw_date)
-    date = shape.resolve(fmt.date_order) if shape else None
-    if date is None:
-        if not raw_date:
-            return SkippedRow(line, "no date")
-        return SkippedRow(line, f"date {raw_date!r} is not a date")
-    currency = fmt.currency
-    if "currency" in roles and (code := currency_code(_cell(row, roles["currency"][0]))):
-        currency = code
+@functools.lru_cache(maxsize=1 << 16)  # a day's date repeats on each of its rows
+def _date_value(raw: str, order: str) -> datetime.date | None:
+    shape = date_shape(raw)
+    return shape.resolve(order) if shape else None
 
-    def money(raw: str) -> tuple[Decimal, str | None] | SkippedRow:
-        got = _money_value(raw, fmt.decimal_sep)
-        return SkippedRow(line, f"amount {raw!r} is not a number") if got is None else got
 
-    amount: Decimal
-    symbol_ccy: str | None = None
-    if "debit" in roles or "credit" in roles:
-        total = Decimal(0)
-        seen = False
-        for role, sign in (("debit", -1), ("credit", 1)):
-            raw = _cell(row, roles[role][0]) if role in roles else ""
-            if not raw:
-                continue
-            got = money(raw)
-            if isinstance(got, SkippedRow):
-                return got
-            seen = True
-            total += sign * abs(got[0])
-            symbol_ccy = symbol_ccy or got[1]
-        if not seen:
-            return SkippedRow(line, "no amount")
-        amount = total
-    else:
-        raw = _cell(row, roles["amount"][0])
-        if not raw:
-            return SkippedRow(line, "no amount")
-        got = money(raw)
-        if isinstance(got, SkippedRow):
-            return got
-        amount, symbol_ccy = got
-        if "direction" in roles:
-            raw_dir = _cell(row, roles["direction"][0])
-            direction = direction_of(raw_dir)
-            if direction is None:
-                return SkippedRow(line, f"direction {raw_dir!r} is neither debit nor credit")
-            amount = direction * abs(amount)
-        elif flip:
-            amount = -amount
-    if "currency" not in roles and symbol_ccy:
-        currency = symbol_ccy
-    minor = _exact_minor(amount, currency)
-    if minor is None:
-        return SkippedRow(line, f"amount {amount} has more decimals than {currency} allows")
-    balance = None
-    if balances and "balance" in roles and (raw_bal := _cell(row, roles["balance"][0])):
-        amt = amount_shape(raw_bal)
-        bal = amt.value(fmt.decimal_sep) if amt else None
-        balance = to_minor(bal, currency) if bal is not None else None
-    description = " ".join(c for i in roles.get("description", []) if (c := " ".join(_cell(row, i).split())))
-    category = _cell(row, roles["category"][0]) if "category" in roles else ""
-    return StatementRow(
-        line=line,
-        date=date,
-        amount_minor=minor,
-        currency=currency,
-        description=description,
-        balance_minor=balance,
-        category=category or None,
-    )
+def _row_parser(
+    roles: dict[str, list[int]], fmt: StatementFormat, balances: bool
+) -> Callable[[int, list[str]], StatementRow | SkippedRow]:
+    """The row function for one file, its column positions and rules bound once (the hot loop of an
+    import: a million calls)."""
+    money_cols = {i for r in ("amount", "debit", "credit", "balance") for i in roles.get(r, [])}
+    date_i = roles["date"][0]
+    order, sep, default_ccy = fmt.date_order, fmt.decimal_sep, fmt.currency
+    flip = fmt.sign_rule == "amount_flipped(credit)"
+    ccy_i = roles["currency"][0] if "currency" in roles else None
+    split = [(roles[r][0], sign) for r, sign in (("debit", -1), ("credit", 1)) if r in roles]
+    amount_i = roles["amount"][0] if not split else -1
+    dir_i = roles["direction"][0] if "direction" in roles else None
+    bal_i = roles["balance"][0] if balances and "balance" in roles else None
+    desc_cols = roles.get("description", [])
+    cat_i = roles["category"][0] if "category" in roles else None
+
+    def cell(row: list[str], i: int) -> str:
+        return row[i].strip() if i < len(row) else ""
+
+    def parse(line: int, row: list[str]) -> StatementRow | SkippedRow:
+        for i, raw in enumerate(row):
+            if i not in money_cols and (reason := _trailer_cell(raw)):
+                return SkippedRow(line, reason)
+        raw_date = cell(row, date_i)
+        date = _date_value(raw_date, order)
+        if date is None:
+            return SkippedRow(line, f"date {raw_date!r} is not a date" if raw_date else "no date")
+        currency = default_ccy
+        if ccy_i is not None and (code := currency_code(cell(row, ccy_i))):
+            currency = code
+        symbol_ccy: str | None = None
+        if split:
+            amount = Decimal(0)
+            seen = False
+            for i, sign in split:
+                if not (raw := cell(row, i)):
+                    continue
+                if (got := _money_value(raw, sep)) is None:
+                    return SkippedRow(line, f"amount {raw!r} is not a number")
+                seen = True
+                amount += sign * abs(got[0])
+                symbol_ccy = symbol_ccy or got[1]
+            if not seen:
+                return SkippedRow(line, "no amount")
+        else:
+            if not (raw := cell(row, amount_i)):
+                return SkippedRow(line, "no amount")
+            if (got := _money_value(raw, sep)) is None:
+                return SkippedRow(line, f"amount {raw!r} is not a number")
+            amount, symbol_ccy = got
+            if dir_i is not None:
+                raw_dir = cell(row, dir_i)
+                if (direction := direction_of(raw_dir)) is None:
+                    return SkippedRow(line, f"direction {raw_dir!r} is neither debit nor credit")
+                amount = direction * abs(amount)
+            elif flip:
+                amount = -amount
+        if ccy_i is None and symbol_ccy:
+            currency = symbol_ccy
+        minor = _exact_minor(amount, currency)
+        if minor is None:
+            return SkippedRow(line, f"amount {amount} has more decimals than {currency} allows")
+        balance = None
+        if bal_i is not None and (raw_bal := cell(row, bal_i)):
+            amt = amount_shape(raw_bal)
+            bal = amt.value(sep) if amt else None
+            balance = to_minor(bal, currency) if bal is not None else None
+        if len(desc_cols) == 1:
+            description = " ".join(cell(row, desc_cols[0]).split())
+        else:
+            description = " ".join(c for i in desc_cols if (c := " ".join(cell(row, i).split())))
+        category = cell(row, cat_i) if cat_i is not None else ""
+        return StatementRow(line, date, minor, currency, description, balance, category or None)
+
+    return parse
 
 
 # ================================================================ helpers for callers

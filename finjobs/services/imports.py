@@ -23,7 +23,7 @@ from finjobs.config import Settings
 from finjobs.db.blobs import upload_opener
 from finjobs.db.engine import get_engine, session_scope
 from finjobs.db.models import CsvImportLog, ImportPreset, Transaction, Upload, utcnow
-from finjobs.domain.fingerprints import base_key
+from finjobs.domain.fingerprints import base_keyer
 from finjobs.domain.statements import (
     ACCOUNT_TYPES,
     PRESETS,
@@ -44,7 +44,6 @@ FINAL = {"completed", "rejected", "failed", "undone"}
 MAX_ERRORS_KEPT = 1000  # skipped-row reasons stored per import; the counts are always exact
 PROGRESS_ROWS = 1000
 PROGRESS_SECONDS = 1.0
-BATCH = 5000
 
 
 def import_job_id(import_id: int) -> str:
@@ -366,10 +365,23 @@ class _Progress:
 
 
 _STAGING_COLUMNS = "line, base, date, amount_minor, currency, description"
+Staged = tuple[int, str, Any, int, str, str]
+
+
+def _keyed(rows: Iterable[StatementRow], account: str, *, iso_dates: bool) -> Iterator[Staged]:
+    key = base_keyer(account)
+    for r in rows:
+        base = key(r.date, r.amount_minor, r.currency, r.description)
+        date = r.date.isoformat() if iso_dates else r.date
+        yield (r.line, base, date, r.amount_minor, r.currency, r.description)
 
 
 def _stage(conn: Connection, rows: Iterable[StatementRow], account: str) -> int:
-    """Load the file's rows into a temporary staging table (dropped at commit); returns the count."""
+    """Load the file's rows, streamed, into a temporary staging table (dropped at commit); returns the
+    count. PostgreSQL: COPY. SQLite: one executemany over the stream, in the import's transaction."""
+    n = 0
+    raw = conn.connection.driver_connection
+    assert raw is not None
     if conn.dialect.name == "postgresql":
         conn.execute(
             text(
@@ -377,21 +389,9 @@ def _stage(conn: Connection, rows: Iterable[StatementRow], account: str) -> int:
                 "currency text, description text) ON COMMIT DROP"
             )
         )
-        n = 0
-        raw = conn.connection.driver_connection
-        assert raw is not None
         with raw.cursor() as cur, cur.copy(f"COPY import_staging ({_STAGING_COLUMNS}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(
-                    (
-                        r.line,
-                        base_key(account, r.date, r.amount_minor, r.currency, r.description),
-                        r.date,
-                        r.amount_minor,
-                        r.currency,
-                        r.description,
-                    )
-                )
+            for staged in _keyed(rows, account, iso_dates=False):
+                copy.write_row(staged)
                 n += 1
         return n
     conn.execute(text("DROP TABLE IF EXISTS temp.import_staging"))
@@ -401,27 +401,17 @@ def _stage(conn: Connection, rows: Iterable[StatementRow], account: str) -> int:
             "currency text, description text)"
         )
     )
-    insert = text(f"INSERT INTO import_staging ({_STAGING_COLUMNS}) VALUES (:l, :b, :d, :a, :c, :t)")
-    n = 0
-    batch: list[dict[str, Any]] = []
-    for r in rows:
-        batch.append(
-            {
-                "l": r.line,
-                "b": base_key(account, r.date, r.amount_minor, r.currency, r.description),
-                "d": r.date.isoformat(),
-                "a": r.amount_minor,
-                "c": r.currency,
-                "t": r.description,
-            }
-        )
-        if len(batch) >= BATCH:
-            conn.execute(insert, batch)
-            n += len(batch)
-            batch.clear()
-    if batch:
-        conn.execute(insert, batch)
-        n += len(batch)
+
+    def counted() -> Iterator[Staged]:
+        nonlocal n
+        for staged in _keyed(rows, account, iso_dates=True):
+            n += 1
+            yield staged
+
+    # the DBAPI cursor inside SQLAlchemy's transaction: executemany pulls rows from the generator
+    raw.cursor().executemany(
+        f"INSERT INTO import_staging ({_STAGING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", counted()
+    )
     return n
 
 
