@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -137,6 +138,16 @@ class Transaction(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "fingerprint"),
         Index("ix_transactions_user_date", "user_id", "date"),
+        # Budget evaluation's aggregate reads posted expenses by user and day from this index alone
+        # (on PostgreSQL it carries the summed columns too); migration 0004.
+        Index(
+            "ix_transactions_expenses",
+            "user_id",
+            "date",
+            postgresql_include=["category_id", "amount_minor", "currency"],
+            postgresql_where=text("amount_minor < 0 AND status = 'posted'"),
+            sqlite_where=text("amount_minor < 0 AND status = 'posted'"),
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -148,9 +159,10 @@ class Transaction(Base):
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
     # sha256 over (account, date, amount, normalised description, occurrence index): unique per user
     fingerprint: Mapped[str] = mapped_column(String(64))
-    import_id: Mapped[int | None] = mapped_column(
-        ForeignKey("csv_import_logs.id", ondelete="SET NULL"), index=True
-    )
+    # The import that created the row (csv_import_logs.id). Deliberately no foreign key (migration
+    # 0005): an import updates its log row with progress every 1,000 rows while its own transaction,
+    # still open, inserts the rows; a per-row key check would walk every version of that log row.
+    import_id: Mapped[int | None] = mapped_column(BigId, index=True)
     status: Mapped[str] = mapped_column(String(20), default="posted")  # posted | pending (to confirm)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

@@ -22,6 +22,7 @@ from finjobs.db.models import CsvImportLog, Transaction, Upload
 from finjobs.queue.registry import fetch_job
 from finjobs.queue.worker import simple_worker
 from finjobs.sample_data import csv_bytes
+from finjobs.services.imports import CHUNK_ROWS
 from finjobs.services.users import create_user
 from tests.conftest import Stack, finjobs_cmd
 
@@ -90,6 +91,30 @@ def test_identical_rows_in_one_file_are_separate_transactions(
     assert first["errors"][0]["line"] == 5 and "total" in first["errors"][0]["reason"].lower()
     assert import_file(stack, path)["imported"] == 0
     assert count(stack) == 3
+
+
+def test_identical_rows_in_different_chunks_get_successive_occurrences(
+    stack: Stack, user: dict, tmp_path: Path
+) -> None:
+    # the loader works in chunks of CHUNK_ROWS; the occurrence index must count across them
+    lines = [f"03/{i % 28 + 1:02d}/2026,Shop {i},-{i % 50 + 1}.00\n" for i in range(2 * CHUNK_ROWS + 100)]
+    for at in (5, CHUNK_ROWS + 5, 2 * CHUNK_ROWS + 5):
+        lines[at] = "03/02/2026,Coffee,-3.50\n"
+    path = tmp_path / "big.csv"
+    path.write_text("Date,Description,Amount\n" + "".join(lines))
+    first = import_file(stack, path)
+    assert (first["imported"], first["duplicates"], first["skipped"]) == (len(lines), 0, 0)
+    with stack.session() as s:
+        prints = s.scalars(
+            select(Transaction.fingerprint)
+            .where(Transaction.description == "Coffee")
+            .order_by(Transaction.id)
+        ).all()
+    assert [p.rsplit(":", 1)[1] for p in prints] == ["0", "1", "2"]
+    assert len({p.rsplit(":", 1)[0] for p in prints}) == 1
+    again = import_file(stack, path)
+    assert (again["imported"], again["duplicates"]) == (0, len(lines))
+    assert count(stack) == len(lines)
 
 
 def test_accounting_identity_and_skipped_lines(stack: Stack, user: dict, tmp_path: Path) -> None:
