@@ -1,5 +1,6 @@
-"""Data cleanup (weekly): dismissed insights > 30 days, expired insights, failed voice logs > 90 days,
-and finjobs' own stale Redis keys (cache keys with no TTL or whose user no longer exists)."""
+"""Data cleanup (weekly): dismissed insights > 30 days (once their dedup window is over), expired
+insights, failed voice logs > 90 days, and finjobs' own stale Redis keys (cache keys with no TTL or
+whose user no longer exists)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import Delete, delete, select
+from sqlalchemy import Delete, delete, or_, select
 from sqlalchemy.orm import Session
 
 from finjobs.db.models import AiInsight, User, VoiceLog
@@ -35,8 +36,14 @@ def _deleted(session: Session, statement: Delete) -> int:
 
 
 def run_cleanup(session: Session, redis: Redis, *, now: dt.datetime) -> CleanupReport:
+    # A dismissed insight's row is also its dedup key: deleting it while its rule still holds (a yearly
+    # budget, a yearly bill overdue) would let the daily run create it again, so it waits for expiry.
     dismissed = _deleted(
-        session, delete(AiInsight).where(AiInsight.dismissed_at < now - DISMISSED_INSIGHT_AGE)
+        session,
+        delete(AiInsight).where(
+            AiInsight.dismissed_at < now - DISMISSED_INSIGHT_AGE,
+            or_(AiInsight.expires_at.is_(None), AiInsight.expires_at < now),
+        ),
     )
     expired = _deleted(session, delete(AiInsight).where(AiInsight.expires_at < now))
     voice = _deleted(

@@ -63,6 +63,14 @@ def test_cleanup_job_end_to_end(stack: Stack) -> None:
                     dedup_key="recent",
                     dismissed_at=now - dt.timedelta(days=29),
                 ),
+                AiInsight(  # dismissed long ago, but its rule's window is open: kept as the dedup key
+                    user_id=user.id,
+                    type="t",
+                    severity="info",
+                    dedup_key="dismissed-window-open",
+                    dismissed_at=now - dt.timedelta(days=31),
+                    expires_at=now + dt.timedelta(days=10),
+                ),
                 AiInsight(user_id=user.id, type="t", severity="info", dedup_key="live"),
                 AiInsight(
                     user_id=user.id,
@@ -95,7 +103,7 @@ def test_cleanup_job_end_to_end(stack: Stack) -> None:
     with stack.session() as s:
         keys = sorted(k for (k,) in s.query(AiInsight.dedup_key).all())
         voice = s.query(VoiceLog).count()
-    assert keys == ["live", "recent"]
+    assert keys == ["dismissed-window-open", "live", "recent"]
     assert voice == 2
     assert stack.redis.exists(f"budget_status:{user_id}")
     assert not stack.redis.exists("budget_status:424242") and not stack.redis.exists(f"forecast:{user_id}")
