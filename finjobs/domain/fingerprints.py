@@ -4,14 +4,15 @@ export that overlaps it) gets the same fingerprint. Pure.
 fingerprint = base_key(account, date, amount, currency, normalised description) + ":" + occurrence,
 where occurrence numbers identical rows within one file (0, 1, 2, ...) in file order, as YNAB does: two
 identical coffees on one day in one export are two transactions, and re-importing that export adds none.
-The occurrence index is assigned by the database (row_number() over the file's rows) at load time.
+Occurrences counts identical rows in file order in bounded memory (see its docstring).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 
 from finjobs.domain.statements import normalise_description
 
@@ -38,3 +39,56 @@ def base_keyer(account: str) -> Callable[[dt.date, int, str, str], str]:
 
 def fingerprint(base: str, occurrence: int) -> str:
     return f"{base}:{occurrence}"
+
+
+class Occurrences:
+    """The occurrence index of each row of one file among the identical rows before it, in bounded
+    memory, for a file read in chunks.
+
+    Identical rows share a date, so counts are kept per date. After each chunk only the `keep_dates`
+    most recently seen dates keep their counts (a statement is nearly always in date order, so older
+    dates do not come back); the caller records every row it passed (its history). A date that comes
+    back after being dropped is `missing()` from the next chunk's view and its counts are `load()`ed
+    from that history first, so the numbering stays exact whatever the file's order.
+    """
+
+    def __init__(self, keep_dates: int = 8) -> None:
+        self.keep_dates = keep_dates
+        self._counts: dict[dt.date, Counter[str]] = {}
+        self._last_chunk: dict[dt.date, int] = {}
+        self._dropped: set[dt.date] = set()
+        self._chunk = 0
+
+    def missing(self, dates: Iterable[dt.date]) -> set[dt.date]:
+        """Dates of the coming chunk whose earlier counts were dropped: load() them before number()."""
+        return {d for d in dates if d in self._dropped}
+
+    def load(self, date: dt.date, counts: Mapping[str, int]) -> None:
+        self._counts[date] = Counter(counts)
+        self._dropped.discard(date)
+
+    def number(self, date: dt.date, base: str) -> int:
+        counts = self._counts.get(date)
+        if counts is None:
+            if date in self._dropped:
+                raise RuntimeError(f"counts for {date} were dropped and not loaded again")
+            counts = self._counts[date] = Counter()
+        self._last_chunk[date] = self._chunk
+        n = counts[base]
+        counts[base] = n + 1
+        return n
+
+    def end_chunk(self) -> None:
+        """Call once the chunk's rows are in the caller's history: keeps only the recent dates' counts."""
+        self._chunk += 1
+        if len(self._counts) <= self.keep_dates:
+            return
+        recent = sorted(self._counts, key=self._last_chunk.__getitem__, reverse=True)
+        for date in recent[self.keep_dates :]:
+            del self._counts[date]
+            self._dropped.add(date)
+
+    @property
+    def kept(self) -> int:
+        """How many (date, base) counts are held now (for tests of the memory bound)."""
+        return sum(len(c) for c in self._counts.values())

@@ -9,25 +9,27 @@ inserted with ON CONFLICT DO NOTHING, so a retry, a replay or an overlapping exp
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import queue
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
 from redis import Redis
-from sqlalchemy import Connection, delete, select, text, update
+from sqlalchemy import Connection, bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from finjobs.config import Settings
 from finjobs.db.blobs import upload_opener
 from finjobs.db.engine import get_engine, session_scope
 from finjobs.db.models import CsvImportLog, ImportPreset, Transaction, Upload, utcnow
-from finjobs.domain.fingerprints import base_keyer
+from finjobs.domain.fingerprints import Occurrences, base_keyer
 from finjobs.domain.statements import (
     ACCOUNT_TYPES,
     PRESETS,
@@ -370,43 +372,32 @@ class _Progress:
             self.report(self.counts)
 
 
-# loading: a parser thread feeds chunks; each chunk is staged (COPY on PostgreSQL, executemany on
-# SQLite) and inserted with INSERT ... SELECT ... ON CONFLICT DO NOTHING, all in the one transaction.
-# The database works on chunk k while Python parses chunk k+1 (the driver releases the GIL while it
-# waits), so an import costs about max(parse, insert) instead of their sum.
+# loading: a parser thread reads, normalises and keys the rows in chunks; this thread numbers each
+# chunk's identical rows (Occurrences) and inserts it with ON CONFLICT DO NOTHING (PostgreSQL: COPY into
+# a staging table, then INSERT ... SELECT; SQLite: one executemany), all in the one transaction. The
+# database works on chunk k while Python parses chunk k+1 (drivers release the GIL while they wait), so
+# an import costs about max(parse, insert) instead of their sum.
 
 CHUNK_ROWS = 20_000
-_STAGING_COLUMNS = "line, base, date, amount_minor, currency, description"
-Staged = tuple[int, str, Any, int, str, str]
-P = TypeVar("P")
+Keyed = tuple[dt.date, str, str, int, str, str]  # date, base key, ISO date, amount, currency, description
+T = TypeVar("T")
 
 
-def _keyed(rows: Iterable[StatementRow], account: str, *, iso_dates: bool) -> Iterator[Staged]:
+def _keyed(rows: Iterable[StatementRow], account: str) -> Iterator[Keyed]:
     key = base_keyer(account)
     for r in rows:
         base = key(r.date, r.amount_minor, r.currency, r.description)
-        date = r.date.isoformat() if iso_dates else r.date
-        yield (r.line, base, date, r.amount_minor, r.currency, r.description)
+        yield (r.date, base, r.date.isoformat(), r.amount_minor, r.currency, r.description)
 
 
-def _csv_payload(chunk: list[Staged]) -> str:
-    """A chunk as COPY ... (FORMAT csv) text: every string quoted, so '' stays '' and never NULL."""
-    buf = io.StringIO()
-    csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(chunk)
-    return buf.getvalue()
-
-
-def _chunks_in_background(
-    items: Iterator[Staged], size: int, pack: Callable[[list[Staged]], P]
-) -> Iterator[tuple[int, P]]:
-    """(row count, pack(chunk)) for chunks of `items`, made by a thread at most two chunks ahead, so
-    memory stays bounded. The thread packs too (the database side then needs the GIL only briefly per
-    chunk). An exception in the producer (an InputError part-way through the file) is re-raised here;
-    leaving early stops the producer."""
-    ready: queue.Queue[tuple[int, P] | BaseException | None] = queue.Queue(maxsize=2)
+def _chunks_in_background(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    """Chunks of `items`, made by a thread at most two chunks ahead, so memory stays bounded. An
+    exception in the producer (an InputError part-way through the file) is re-raised here; leaving
+    early stops the producer."""
+    ready: queue.Queue[list[T] | BaseException | None] = queue.Queue(maxsize=2)
     stop = threading.Event()
 
-    def put(item: tuple[int, P] | BaseException | None) -> bool:
+    def put(item: list[T] | BaseException | None) -> bool:
         while not stop.is_set():
             try:
                 ready.put(item, timeout=0.2)
@@ -417,15 +408,15 @@ def _chunks_in_background(
 
     def produce() -> None:
         try:
-            chunk: list[Staged] = []
+            chunk: list[T] = []
             for item in items:
                 chunk.append(item)
                 if len(chunk) >= size:
-                    if not put((len(chunk), pack(chunk))):
+                    if not put(chunk):
                         return
                     chunk = []
             if chunk:
-                put((len(chunk), pack(chunk)))
+                put(chunk)
             put(None)
         except BaseException as exc:  # handed to the consumer, which raises it
             put(exc)
@@ -448,64 +439,95 @@ def _chunks_in_background(
 def _load(
     conn: Connection, rows: Iterable[StatementRow], *, user_id: int, account: str, import_id: int
 ) -> tuple[int, int]:
-    """Stage and insert every row; returns (rows staged, rows inserted). The occurrence index numbers
-    identical rows in file order across chunks: within a chunk by row_number(), plus how many rows
-    with that base earlier chunks had (import_seen)."""
+    """Insert every row, numbered among identical rows of the file; returns (rows read, rows inserted).
+    import_history keeps (date, base) of every row passed, for dates Occurrences dropped and meets again."""
     pg = conn.dialect.name == "postgresql"
     raw = conn.connection.driver_connection
     assert raw is not None
-    on_commit = " ON COMMIT DROP" if pg else ""
-    if not pg:
-        conn.execute(text("DROP TABLE IF EXISTS temp.import_staging"))
-        conn.execute(text("DROP TABLE IF EXISTS temp.import_seen"))
-    conn.execute(
-        text(
-            "CREATE TEMP TABLE import_staging (line integer, base text, date date, amount_minor bigint, "
-            f"currency text, description text){on_commit}"
-        )
-    )
-    conn.execute(
-        text(f"CREATE TEMP TABLE import_seen (base text PRIMARY KEY, n integer NOT NULL){on_commit}")
-    )
-    insert = text(
-        "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
-        "fingerprint, import_id, status, created_at) "
-        "SELECT :user_id, :account, s.date, s.amount_minor, s.currency, s.description, "
-        "s.base || ':' || CAST(row_number() OVER (PARTITION BY s.base ORDER BY s.line) - 1 "
-        "+ COALESCE(seen.n, 0) AS text), :import_id, 'posted', :now "
-        "FROM import_staging s LEFT JOIN import_seen seen ON seen.base = s.base WHERE true "
-        "ON CONFLICT (user_id, fingerprint) DO NOTHING"
-    )
-    params = {
-        "user_id": user_id,
-        "account": account,
-        "import_id": import_id,
-        "now": utcnow().replace(tzinfo=None),
-    }
-    tally = text(
-        "INSERT INTO import_seen (base, n) "
-        "SELECT base, count(*) FROM import_staging WHERE true GROUP BY base "
-        "ON CONFLICT (base) DO UPDATE SET n = import_seen.n + excluded.n"
-    )
-    staged = inserted = 0
-    keyed = _keyed(rows, account, iso_dates=not pg)
-    for n, chunk in _chunks_in_background(keyed, CHUNK_ROWS, _csv_payload if pg else list):
-        if pg:
-            copy_sql = f"COPY import_staging ({_STAGING_COLUMNS}) FROM STDIN (FORMAT csv)"
-            with raw.cursor() as cur, cur.copy(copy_sql) as copy:
-                copy.write(chunk)
-        else:
-            raw.cursor().executemany(
-                f"INSERT INTO import_staging ({_STAGING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", chunk
+    now = utcnow().replace(tzinfo=None)
+    if pg:
+        conn.execute(
+            text(
+                "CREATE TEMP TABLE import_staging (fingerprint text, base text, date date, "
+                "amount_minor bigint, currency text, description text) ON COMMIT DROP"
             )
-        staged += n
-        inserted += int(getattr(conn.execute(insert, params), "rowcount", 0) or 0)
-        conn.execute(tally)
-        conn.execute(text("TRUNCATE import_staging" if pg else "DELETE FROM import_staging"))
+        )
+        conn.execute(text("CREATE TEMP TABLE import_history (date date, base text) ON COMMIT DROP"))
+    else:
+        conn.execute(text("DROP TABLE IF EXISTS temp.import_history"))
+        conn.execute(text("CREATE TEMP TABLE import_history (date text, base text)"))
+    occurrences = Occurrences()
+    read = inserted = 0
+    for chunk in _chunks_in_background(_keyed(rows, account), CHUNK_ROWS):
+        read += len(chunk)
+        if missing := occurrences.missing({r[0] for r in chunk}):
+            _reload_counts(conn, occurrences, missing, pg=pg)
+        number = occurrences.number
+        if pg:
+            buf = io.StringIO()  # COPY csv with every string quoted: '' stays '' and never NULL
+            csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
+                (f"{base}:{number(date, base)}", base, iso, amount, ccy, desc)
+                for date, base, iso, amount, ccy, desc in chunk
+            )
+            copy_sql = (
+                "COPY import_staging (fingerprint, base, date, amount_minor, currency, description) "
+                "FROM STDIN (FORMAT csv)"
+            )
+            with raw.cursor() as cur, cur.copy(copy_sql) as copy:
+                copy.write(buf.getvalue())
+            result = conn.execute(
+                text(
+                    "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
+                    "fingerprint, import_id, status, created_at) SELECT :user_id, :account, date, "
+                    "amount_minor, currency, description, fingerprint, :import_id, 'posted', :now "
+                    "FROM import_staging ON CONFLICT (user_id, fingerprint) DO NOTHING"
+                ),
+                {"user_id": user_id, "account": account, "import_id": import_id, "now": now},
+            )
+            inserted += int(result.rowcount or 0)
+            conn.execute(text("INSERT INTO import_history SELECT date, base FROM import_staging"))
+            conn.execute(text("TRUNCATE import_staging"))
+        else:
+            cur = raw.cursor()
+            stamp = now.isoformat(sep=" ")  # as SQLAlchemy stores a DateTime on SQLite
+            cur.executemany(
+                "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
+                "fingerprint, import_id, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'posted', ?) "
+                "ON CONFLICT (user_id, fingerprint) DO NOTHING",
+                [
+                    (
+                        user_id,
+                        account,
+                        iso,
+                        amount,
+                        ccy,
+                        desc,
+                        f"{base}:{number(date, base)}",
+                        import_id,
+                        stamp,
+                    )
+                    for date, base, iso, amount, ccy, desc in chunk
+                ],
+            )
+            inserted += max(cur.rowcount, 0)
+            cur.executemany("INSERT INTO import_history VALUES (?, ?)", [(r[2], r[1]) for r in chunk])
+        occurrences.end_chunk()
     if not pg:
-        conn.execute(text("DROP TABLE temp.import_staging"))
-        conn.execute(text("DROP TABLE temp.import_seen"))
-    return staged, inserted
+        conn.execute(text("DROP TABLE temp.import_history"))
+    return read, inserted
+
+
+def _reload_counts(conn: Connection, occurrences: Occurrences, dates: set[dt.date], *, pg: bool) -> None:
+    """Counts by base of the rows already passed on these dates (Occurrences dropped them)."""
+    got: dict[dt.date, Counter[str]] = {d: Counter() for d in dates}
+    keys = {(d if pg else d.isoformat()): d for d in dates}
+    query = text(
+        "SELECT date, base, count(*) FROM import_history WHERE date IN :dates GROUP BY date, base"
+    ).bindparams(bindparam("dates", expanding=True))
+    for date, base, n in conn.execute(query, {"dates": list(keys)}):
+        got[keys[date]][base] = n
+    for date, counts in got.items():
+        occurrences.load(date, counts)
 
 
 # ------------------------------------------------------------------------------- status, list, undo

@@ -1,0 +1,83 @@
+"""Occurrence numbering in bounded memory: equal to the plain count of earlier identical rows, for any
+file order and chunking, with dropped dates reloaded from the rows already passed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from finjobs.domain.fingerprints import Occurrences, base_key
+
+DAY = dt.date(2026, 3, 1)
+
+
+def number_in_chunks(rows: list[tuple[dt.date, str]], chunk: int, keep: int) -> tuple[list[int], int]:
+    """Drives Occurrences the way the importer does; the history is a plain list of passed rows."""
+    occ = Occurrences(keep_dates=keep)
+    history: list[tuple[dt.date, str]] = []
+    got: list[int] = []
+    most_kept = 0
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        for date in occ.missing(d for d, _ in part):
+            occ.load(date, Counter(b for d, b in history if d == date))
+        got.extend(occ.number(d, b) for d, b in part)
+        history.extend(part)
+        occ.end_chunk()
+        most_kept = max(most_kept, occ.kept)
+    return got, most_kept
+
+
+def plain(rows: list[tuple[dt.date, str]]) -> list[int]:
+    seen: Counter[tuple[dt.date, str]] = Counter()
+    out = []
+    for row in rows:
+        out.append(seen[row])
+        seen[row] += 1
+    return out
+
+
+rows_strategy = st.lists(
+    st.tuples(st.integers(0, 12).map(lambda n: DAY + dt.timedelta(days=n)), st.sampled_from("abcd")),
+    max_size=200,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=rows_strategy, chunk=st.integers(1, 30), keep=st.integers(1, 4))
+def test_numbering_equals_the_plain_count_for_any_order_and_chunking(rows, chunk, keep) -> None:
+    assert number_in_chunks(rows, chunk, keep)[0] == plain(rows)
+
+
+def test_a_date_ordered_file_keeps_only_recent_dates() -> None:
+    rows = [(DAY + dt.timedelta(days=i // 50), f"payee {i % 50}") for i in range(5000)]  # 100 days
+    got, most_kept = number_in_chunks(rows, chunk=200, keep=2)
+    assert got == [0] * 5000
+    assert most_kept <= 2 * 50 + 200  # two kept dates' counts plus one chunk, not the whole file
+
+
+def test_identical_rows_across_a_chunk_boundary_count_on() -> None:
+    rows = [(DAY, "coffee")] * 5
+    assert number_in_chunks(rows, chunk=2, keep=1)[0] == [0, 1, 2, 3, 4]
+
+
+def test_numbering_a_dropped_date_without_loading_it_is_refused() -> None:
+    occ = Occurrences(keep_dates=1)
+    occ.number(DAY, "a")
+    occ.end_chunk()
+    occ.number(DAY + dt.timedelta(days=1), "b")
+    occ.end_chunk()  # DAY is the older date: dropped
+    assert occ.missing([DAY]) == {DAY}
+    with pytest.raises(RuntimeError, match="dropped"):
+        occ.number(DAY, "a")
+
+
+def test_base_key_ignores_case_card_numbers_and_spacing_but_not_amount_or_date() -> None:
+    key = base_key("Main", DAY, -350, "usd", "Coffee  CARD 1234 5678 9012 3456")
+    assert key == base_key(" main ", DAY, -350, "USD", "coffee card")
+    assert key != base_key("main", DAY, -351, "USD", "coffee card")
+    assert key != base_key("main", DAY + dt.timedelta(days=1), -350, "USD", "coffee card")
