@@ -8,12 +8,14 @@ Times the full evaluation (query + rules + INSERT), then on a ~10,000-budget sub
 compares the per-budget algorithm with the set-based one in three phases: db_only (queries, rows
 fetched), spent_phase (spent for every budget as domain Budget objects: the LAST line's ratio) and
 with_rules (plus the alert rules). Both sides must agree exactly, or the script exits non-zero.
+Every timed call starts from a collected heap (see duel), so neither side pays for the other's garbage.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import io
 import sys
 import time
@@ -29,10 +31,11 @@ from sqlalchemy import text
 from finjobs.db.engine import get_engine, session_scope
 from finjobs.domain.budgets import Budget, evaluate_budget
 from finjobs.services.budgets import (
+    budget_rows,
     evaluate_budgets,
+    spent_amounts,
     spent_by_budget,
     spent_in_scope,
-    spent_select,
     threshold_fraction,
 )
 
@@ -242,27 +245,11 @@ def set_based_spent(url: str, lo: int, hi: int) -> dict[int, int]:
 
 
 def set_based_rows(url: str, lo: int, hi: int) -> dict[int, int]:
-    """The database side alone: the bounds query and the aggregate query, rows fetched, no objects."""
+    """The database side alone: the budget listing and the aggregate query, rows fetched, no objects."""
     with session_scope(url) as s:
-        s.execute(text("SET LOCAL jit = off"))
-        bounds = s.execute(
-            text(
-                "SELECT user_id, min(start_date), max(start_date) FROM budgets WHERE is_active "
-                "AND deleted_at IS NULL AND start_date <= :t AND end_date >= :t "
-                "AND user_id BETWEEN :lo AND :hi GROUP BY user_id"
-            ),
-            {"t": TODAY, "lo": lo, "hi": hi},
-        ).all()
-        since = min(r[1] for r in bounds)
-        stmt = spent_select(
-            TODAY,
-            user_range=(lo, hi),
-            since=since,
-            txn_users=[r[0] for r in bounds],
-            same_start=max(r[2] for r in bounds) == since,
-            users_as_array=True,
-        )
-        return {r.id: int(r.spent) for r in s.execute(stmt)}
+        rows = budget_rows(s, TODAY, user_range=(lo, hi))
+        spent = spent_amounts(s, TODAY, rows, user_range=(lo, hi))
+        return {r[0]: v for r, v in zip(rows, spent, strict=True)}
 
 
 def per_budget_rows(url: str, lo: int, hi: int) -> dict[int, int]:
@@ -290,11 +277,19 @@ def per_budget_rows(url: str, lo: int, hi: int) -> dict[int, int]:
 
 def duel(runs: int, first: tuple[Any, ...], second: tuple[Any, ...]) -> tuple[float, Any, float, Any]:
     """Time two (fn, *args) calls alternately `runs` times; the fastest of each. The machine is
-    shared, so the minimum is the least disturbed run, and alternating exposes both to the same load."""
+    shared, so the minimum is the least disturbed run, and alternating exposes both to the same load.
+
+    Each call starts from a collected heap, and what the process held before the duel (modules, the
+    previous phase's results) is frozen out of the cycle collector: otherwise a full collection
+    (~50 ms here) lands in whichever call happens to cross the threshold, whatever it does."""
     best = [float("inf"), float("inf")]
     out: list[Any] = [None, None]
+    gc.collect()
+    gc.freeze()
     for _ in range(runs):
         for i, (fn, *fargs) in enumerate((first, second)):
+            out[i] = None  # the previous run's result is not part of this run's heap
+            gc.collect()
             t0 = time.perf_counter()
             out[i] = fn(*fargs)
             best[i] = min(best[i], time.perf_counter() - t0)

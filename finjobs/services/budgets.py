@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text, union_all
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from finjobs.db.models import Budget as BudgetRow
@@ -69,96 +69,15 @@ def _scope(
     return scope
 
 
-def spent_select(
-    today: dt.date,
-    *,
-    user_range: tuple[int, int] | None = None,
-    user_ids: Sequence[int] | None = None,
-    budget_ids: Sequence[int] | None = None,
-    since: dt.date | None = None,
-    txn_users: Sequence[int] | None = None,
-    alerting_only: bool = False,
-    same_start: bool = False,
-    users_as_array: bool = False,
-) -> Select[Any]:
-    """One query: every in-force budget in scope with what has been spent against it so far.
+# Columns of a budget row as the queries below return it, in this order.
+_ID, _USER, _CATEGORY, _AMOUNT, _CURRENCY, _START, _END, _PCT = range(8)
 
-    spent = the sum of the user's posted expenses (amount_minor < 0, as a positive number) in the
-    budget's currency, dated start_date..today (today <= end_date for a budget in force), in its
-    category or in any category when category_id is NULL.
 
-    `alerting_only` keeps only budgets the rules could alert on: spent > half the amount (needed
-    for a projection, implied by exceeded) or spent >= the alert threshold (warning). The domain
-    rules still decide; this necessary condition just spares building the quiet majority.
-
-    Category budgets and all-spending budgets are two joins on equality keys, (user, category) and
-    (user), glued by UNION ALL, so the database hash-joins instead of re-reading a user's
-    transactions for each of their budgets. `since` (the earliest start_date in scope) and
-    `txn_users` (the users in scope) bound that read with literals the planner can use: PostgreSQL
-    then probes ix_transactions_user_date once per user and day range. Without them a scalar
-    subquery gives the same date bound (correct, but PostgreSQL cannot estimate it).
-    `same_start` says every budget in scope starts on `since` (monthly budgets usually do): the
-    date bound then does the whole date test, and no per-day rows are needed.
-    `users_as_array` (PostgreSQL only) passes `txn_users` as one array parameter.
-    """
+def budget_rows(session: Session, today: dt.date, **scope: Any) -> list[Any]:
+    """The in-force budgets in scope as rows (id, user_id, category_id, amount_minor, currency,
+    start_date, end_date, alert_threshold_pct), in id order."""
     b = BudgetRow.__table__
-    t = Transaction.__table__
-    scope = _scope(today, user_range=user_range, user_ids=user_ids, budget_ids=budget_ids)
-    # Transactions older than the earliest budget in scope can never count.
-    first_day: Any = (
-        since if since is not None else select(func.min(b.c.start_date)).where(*scope).scalar_subquery()
-    )
-    txn_where = [t.c.amount_minor < 0, t.c.status == "posted", t.c.date >= first_day, t.c.date <= today]
-    if txn_users is not None and users_as_array:
-        from sqlalchemy import BigInteger, any_, bindparam
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        # One array parameter instead of a placeholder per user (psycopg parses every placeholder).
-        txn_where.append(
-            t.c.user_id == any_(bindparam("txn_users", list(txn_users), type_=ARRAY(BigInteger)))
-        )
-    elif txn_users is not None:
-        txn_where.append(t.c.user_id.in_(list(txn_users)))
-    cols = [t.c.user_id, t.c.category_id, t.c.currency]
-    if not same_start:
-        cols.append(t.c.date)  # budgets start on different days: keep the day to compare with each start
-    daily: Any = select(*cols, t.c.amount_minor).where(*txn_where)
-    if txn_users is None:
-        # The whole table: PostgreSQL scans it (in parallel) and hash-joins; nothing to pre-aggregate.
-        daily = daily.subquery("expense")
-    else:
-        # Some users: read their window once through the index, sum it per (user, category[, day]),
-        # and join budgets to that. Without the CTE, PostgreSQL misjudges the join size and merges
-        # on user_id alone, re-reading each user's rows for every one of their budgets.
-        daily = (
-            select(*cols, func.sum(t.c.amount_minor).label("amount_minor"))
-            .where(*txn_where)
-            .group_by(*cols)
-            .cte("daily")
-        )
-    same_user = and_(daily.c.user_id == b.c.user_id, daily.c.currency == b.c.currency)
-    if not same_start:
-        same_user = and_(same_user, daily.c.date >= b.c.start_date)
-    by_category = (
-        select(b.c.id.label("budget_id"), func.sum(-daily.c.amount_minor).label("spent"))
-        .select_from(b.join(daily, and_(same_user, daily.c.category_id == b.c.category_id)))
-        .where(*scope, b.c.category_id.is_not(None))
-        .group_by(b.c.id)
-    )
-    everything = (
-        select(b.c.id.label("budget_id"), func.sum(-daily.c.amount_minor).label("spent"))
-        .select_from(b.join(daily, same_user))
-        .where(*scope, b.c.category_id.is_(None))
-        .group_by(b.c.id)
-    )
-    spend = union_all(by_category, everything).subquery("spend")
-    spent = func.coalesce(spend.c.spent, 0)
-    where = list(scope)
-    if alerting_only:
-        where.append(
-            or_(2 * spent > b.c.amount_minor, 100 * spent >= b.c.amount_minor * b.c.alert_threshold_pct)
-        )
-    return (
+    stmt = (
         select(
             b.c.id,
             b.c.user_id,
@@ -168,25 +87,152 @@ def spent_select(
             b.c.start_date,
             b.c.end_date,
             b.c.alert_threshold_pct,
-            spent.label("spent"),
         )
-        .select_from(b.outerjoin(spend, spend.c.budget_id == b.c.id))
-        .where(*where)
+        .where(*_scope(today, **scope))
         .order_by(b.c.id)
     )
+    return _fetch_all(session, stmt)
 
 
-def _budget(row: Any) -> Budget:
-    return Budget(
-        id=row.id,
-        user_id=row.user_id,
-        category_id=row.category_id,
-        amount_minor=row.amount_minor,
-        currency=row.currency,
-        start_date=row.start_date,
-        end_date=row.end_date,
-        alert_threshold=threshold_fraction(row.alert_threshold_pct),
+def _fetch_all(session: Session, stmt: Select[Any]) -> list[Any]:
+    """Every row of `stmt`, fetched at once. On PostgreSQL straight from the driver as tuples:
+    SQLAlchemy's Row wrapping costs more than the rows' transfer on these 10,000-row answers (whose
+    parameters are plain dates, ints and lists). Elsewhere through SQLAlchemy, whose result
+    processing SQLite's dates need."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return list(conn.execute(stmt).all())
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    driver: Any = conn.connection.driver_connection  # psycopg.Connection
+    with driver.cursor() as cur:
+        cur.execute(str(compiled), compiled.params)
+        rows: list[Any] = cur.fetchall()
+    return rows
+
+
+def expense_sums_select(
+    today: dt.date,
+    *,
+    since: dt.date,
+    currencies: Sequence[str],
+    per_day: bool,
+    user_ids: Sequence[int] | None = None,
+    user_scope: Any = None,
+) -> Select[Any]:
+    """The one aggregate query: posted expenses (amount_minor < 0) dated since..today, summed per
+    (user, category[, currency when several are in scope][, day when `per_day`]), for the users in
+    scope.
+
+    The expense test is written with literals, not parameters, so PostgreSQL can prove it implies
+    ix_transactions_expenses' WHERE and read that partial index alone: it carries category, amount
+    and currency (INCLUDE), so the scan never visits the table. SQLite (no INCLUDE, no statistics
+    without ANALYZE) may rank ix_transactions_user_date level with it; either way it probes by
+    (user_id, date).
+    `user_ids` (PostgreSQL) become one array parameter the planner sees: one index descent per
+    user into their (user_id, date) window. Otherwise `user_scope`, a subquery of user ids."""
+    from sqlalchemy import literal_column
+
+    t = Transaction.__table__
+    where: list[ColumnElement[bool]] = [
+        t.c.amount_minor < literal_column("0"),
+        t.c.status == literal_column("'posted'"),
+        t.c.date >= since,
+        t.c.date <= today,
+    ]
+    keys: list[Any] = [t.c.user_id, t.c.category_id]
+    if len(currencies) == 1:
+        where.append(t.c.currency == currencies[0])
+    else:
+        where.append(t.c.currency.in_(list(currencies)))
+        keys.append(t.c.currency)
+    if user_ids is not None:
+        from sqlalchemy import any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        # One array parameter instead of a placeholder per user (psycopg parses every placeholder).
+        where.append(t.c.user_id == any_(bindparam("users", list(user_ids), type_=ARRAY(BigInteger))))
+    elif user_scope is not None:
+        where.append(t.c.user_id.in_(user_scope))
+    if per_day:
+        keys.append(t.c.date)
+    # bigint, not numeric: Python then adds ints, not Decimals
+    return select(*keys, cast(func.sum(t.c.amount_minor), BigInteger)).where(*where).group_by(*keys)
+
+
+def spent_amounts(
+    session: Session, today: dt.date, rows: Sequence[tuple[Any, ...]], **scope: Any
+) -> list[int]:
+    """What has been spent against each budget row (budget_rows(session, today, **scope)), in order.
+
+    spent = the sum of the user's posted expenses (as a positive number) in the budget's currency,
+    dated start_date..today (today <= end_date for a budget in force), in its category or in any
+    category (uncategorised included) when category_id is NULL.
+
+    One aggregate query reads each user's window once and sums it per (user, category, currency);
+    every budget is then a dictionary lookup: a category budget its own sum, an all-spending budget
+    its user's total. That is the whole join, done on ~11 sums a user rather than by the database
+    on their transactions. When the budgets in scope start on different days, the sums are kept per
+    day and each budget adds the days from its own start."""
+    if not rows:
+        return []
+    starts = {r[_START] for r in rows}
+    since, per_day = min(starts), len(starts) > 1
+    currencies = sorted({r[_CURRENCY] for r in rows})
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # JIT compiles for longer (~50 ms) than it saves here; a whole-table run's hash fits in 32 MB.
+        session.execute(text("SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"))
+        users: list[int] | None = list({r[_USER] for r in rows})
+        user_scope = None
+    else:
+        users = None
+        # SQLite: the users in scope as a subquery (no variable limit, and it probes the index per user)
+        user_scope = select(BudgetRow.__table__.c.user_id).where(*_scope(today, **scope))
+    stmt = expense_sums_select(
+        today, since=since, currencies=currencies, per_day=per_day, user_ids=users, user_scope=user_scope
     )
+    sums = _fetch_all(session, stmt)
+    # Sums keyed by (user[, currency]) for all-spending budgets and (user, category[, currency]) for
+    # the others; with one currency in scope the query filters on it and leaves it out of the keys.
+    # Uncategorised spending is keyed (user, None): no category budget has that key.
+    multi = len(currencies) > 1
+    if not per_day:
+        by_category: dict[Any, int] = {}
+        by_user: dict[Any, int] = {}
+        if multi:
+            for user, category, currency, total in sums:
+                by_category[user, category, currency] = total
+                by_user[user, currency] = by_user.get((user, currency), 0) + total
+            return [
+                -by_user.get((r[1], r[4]), 0) if r[2] is None else -by_category.get((r[1], r[2], r[4]), 0)
+                for r in rows
+            ]
+        by_category = {(user, category): total for user, category, total in sums}
+        for user, _, total in sums:
+            by_user[user] = by_user.get(user, 0) + total
+        return [-by_user.get(r[1], 0) if r[2] is None else -by_category.get((r[1], r[2]), 0) for r in rows]
+    # Budgets in scope start on different days: per-day sums, each budget adds those from its start.
+    days: dict[Any, list[tuple[dt.date, int]]] = {}
+    for row in sums:
+        user, category, day, total = row[0], row[1], row[-2], row[-1]
+        currency = row[2] if multi else None
+        days.setdefault((user, category, currency), []).append((day, total))
+        days.setdefault((user, currency), []).append((day, total))
+    out = []
+    for r in rows:
+        currency = r[_CURRENCY] if multi else None
+        key = (r[_USER], currency) if r[_CATEGORY] is None else (r[_USER], r[_CATEGORY], currency)
+        start = r[_START]
+        out.append(-sum(total for day, total in days.get(key, ()) if day >= start))
+    return out
+
+
+def _could_alert(row: tuple[Any, ...], spent: int) -> bool:
+    """A necessary condition for any alert: over half the amount (a projection needs it, exceeded
+    implies it) or at the warning threshold. The domain rules still decide."""
+    amount: int = row[_AMOUNT]
+    pct: int = row[_PCT]
+    return 2 * spent > amount or 100 * spent >= amount * pct
 
 
 @dataclass(frozen=True)
@@ -199,47 +245,25 @@ class Spent:
 
 
 def spent_in_scope(session: Session, today: dt.date, *, alerting_only: bool = False, **scope: Any) -> Spent:
-    """Run the aggregate query over the in-force budgets in scope (see spent_select).
+    """Spent for every in-force budget in scope (user_range, user_ids or budget_ids; all when none):
+    one query lists the budgets, one aggregate query sums the expenses (see spent_amounts).
 
-    A first, small query over budgets alone reads the date bound and the users in scope; both go
-    into the aggregate query as literals. On PostgreSQL JIT is turned off for the transaction: its
-    compile time (~50 ms) exceeds what it saves on a query this size."""
-    b = BudgetRow.__table__
-    where = _scope(today, **scope)
-    bounds = session.execute(
-        select(b.c.user_id, func.min(b.c.start_date), func.max(b.c.start_date), func.count())
-        .where(*where)
-        .group_by(b.c.user_id)
-    ).all()
-    if not bounds:
+    `alerting_only` builds a domain Budget only for budgets the rules could alert on, sparing the
+    quiet majority."""
+    rows = budget_rows(session, today, **scope)
+    if not rows:
         return Spent([], 0, [])
-    since = min(row[1] for row in bounds)
-    same_start = max(row[2] for row in bounds) == since
-    # A partial scope names its users, so PostgreSQL probes the (user_id, date) index per user;
-    # the whole table is cheaper to scan than to probe.
-    in_scope = [row[0] for row in bounds]
-    users = in_scope if any(v is not None for v in scope.values()) else None
-    pg = session.get_bind().dialect.name == "postgresql"
-    if pg:
-        session.execute(text("SET LOCAL jit = off"))
-        session.execute(text("SET LOCAL work_mem = '32MB'"))  # the sorts of a 2,000-user chunk fit in memory
-    stmt = spent_select(
-        today,
-        since=since,
-        txn_users=users,
-        alerting_only=alerting_only,
-        same_start=same_start,
-        users_as_array=pg,
-        **scope,
-    )
     pairs = []
-    for r in session.execute(stmt).all():  # one fetch, not a fetchone per row
+    for r, spent in zip(rows, spent_amounts(session, today, rows, **scope), strict=True):
+        if alerting_only and not _could_alert(r, spent):
+            continue
         try:
-            pairs.append((_budget(r), int(r.spent)))
+            budget = Budget(r[0], r[1], r[2], r[3], r[4], r[5], r[6], threshold_fraction(r[7]))
         except InputError as exc:  # a row the domain rejects (threshold 0, end before start)
-            log.warning("budget %s skipped: %s", r.id, exc)
-
-    return Spent(pairs, sum(row[3] for row in bounds), in_scope)
+            log.warning("budget %s skipped: %s", r[_ID], exc)
+            continue
+        pairs.append((budget, spent))
+    return Spent(pairs, len(rows), sorted({r[_USER] for r in rows}))
 
 
 def spent_by_budget(session: Session, today: dt.date, **scope: Any) -> list[tuple[Budget, int]]:
