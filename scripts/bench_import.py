@@ -183,6 +183,11 @@ def main() -> None:
             f"finjobs on SQLite          {lite_s:7.2f} s  {args.rows / lite_s:10,.0f} rows/s  "
             f"worker peak RSS {lite_rss / 2**20:.0f} MB"
         )
+        lite_floor = indexed_insert_floor(sqlite_url, "lite@bench")
+        print(
+            f"  SQLite alone: INSERT..SELECT of the same rows into transactions "
+            f"{lite_floor:7.2f} s  {args.rows / lite_floor:10,.0f} rows/s"
+        )
         for extra in [int(x) for x in args.rss_rows.split(",") if x.strip()]:
             path = tmp / f"bank-{extra}.csv"
             with path.open("w", newline="") as fh:
