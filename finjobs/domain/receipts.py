@@ -235,6 +235,7 @@ def _classify(line: str) -> str:
     return "none"
 
 
+_MAX_TAX_RATE = Decimal("0.3")
 _KIND_SCORE = {"strong": 10.0, "total": 8.0, "weak": 3.0, "tender": 2.0, "none": 0.5, "tax": 0.0}
 
 
@@ -272,10 +273,10 @@ def _one_digit_apart(a: Decimal, b: Decimal) -> bool:
     return False
 
 
-def _pick_total(amts: list[_Amt], item_sum: Decimal | None) -> tuple[Decimal | None, float, Decimal | None]:
-    """Score every amount by its label and by arithmetic cross-checks; return (total, confidence, tax)."""
+def _score_totals(amts: list[_Amt], item_sum: Decimal | None) -> dict[Decimal, float]:
+    """Score every amount by its label and by arithmetic cross-checks (higher = more likely the total)."""
     if not amts:
-        return None, 0.0, None
+        return {}
     by_kind: dict[str, list[_Amt]] = {}
     for a in amts:
         by_kind.setdefault(a.kind, []).append(a)
@@ -290,7 +291,8 @@ def _pick_total(amts: list[_Amt], item_sum: Decimal | None) -> tuple[Decimal | N
     exact_tender = {t for t in tenders for c in changes if c == 0}
     adjust = [Decimal(0), *roundings, *(-r for r in roundings)]
     rounded = {v + r for v in labelled for r in adjust if r}
-    with_tax = {w + t + r for w in weak for t in taxes if t > 0 for r in adjust}
+    # Tax is a fraction of the subtotal (rates run to ~25%): a bigger "tax" is a misfiled total line.
+    with_tax = {w + t + r for w in weak for t in taxes if 0 < t <= w * _MAX_TAX_RATE for r in adjust}
 
     last_line = max(a.line for a in amts) or 1
     scores: dict[Decimal, float] = {}
@@ -326,14 +328,43 @@ def _pick_total(amts: list[_Amt], item_sum: Decimal | None) -> tuple[Decimal | N
         if v not in printed and any(_one_digit_apart(v, w) for w in labelled):
             bonus += 4.0  # arithmetic says 27.55 where the TOTAL line reads 7.55: a lost digit
         scores[v] += bonus
+    return scores
+
+
+def _pick_total(amts: list[_Amt], item_sum: Decimal | None) -> tuple[Decimal | None, float, Decimal | None]:
+    """The best-scored amount (see _score_totals) with a 0..1 confidence, and the tax printed below it."""
+    scores = _score_totals(amts, item_sum)
     if not scores:
         return None, 0.0, None
     best = max(scores, key=lambda v: (scores[v], v))
     tax = None
-    tax_lines = [a for a in by_kind.get("tax", []) if 0 < a.value < best]
+    tax_lines = [a for a in amts if a.kind == "tax" and 0 < a.value < best]
     if tax_lines:
         tax = tax_lines[0].value
     return best, min(1.0, scores[best] / 16.0), tax
+
+
+def total_scores(text: str) -> dict[Decimal, float]:
+    """Every candidate total of one OCR reading with its evidence score (see parse_receipt)."""
+    lines = text.splitlines()
+    amts = _collect_amounts(lines)
+    items = _parse_items(lines, amts)
+    item_sum = sum((Decimal(it.price_minor) / 100 for it in items if it.price_minor is not None), Decimal(0))
+    return _score_totals(amts, item_sum if items else None)
+
+
+def combine_totals(readings: Sequence[str]) -> tuple[Decimal | None, float]:
+    """The total over several OCR readings of one receipt: each amount's evidence scores are summed
+    across readings, so an amount that two readings support beats one reading's misread digit.
+    Confidence 0..1 scales with the evidence per reading."""
+    tally: dict[Decimal, float] = {}
+    for text in readings:
+        for value, score in total_scores(text).items():
+            tally[value] = tally.get(value, 0.0) + score
+    if not tally:
+        return None, 0.0
+    best = max(tally, key=lambda v: (tally[v], v))
+    return best, round(min(1.0, tally[best] / (16.0 * len(readings))), 2)
 
 
 # ---------------------------------------------------------------- date
@@ -356,6 +387,10 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("dmony", re.compile(r"(?<!\d)(?P<d>\d{1,2})\s?[-/. ]?\s?" + _MON + r"\s?[-/., ]?\s?" + _YEAR, re.I)),
     ("mondy", re.compile(_MON + r"\s?(?P<d>\d{1,2}),?\s(?P<y>\d{4})(?!\d)", re.I)),
     ("ymd8", re.compile(r"(?<!\d)(?P<y>20\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")),
+    # A separator OCR lost: "1202/2018", "12/022018", "12022018" (two-digit day and month only).
+    ("dmyg", re.compile(r"(?<![\d/.-])(?P<a>[0-3]\d)(?P<b>[01]\d)[/.-](?P<y>20\d{2})(?!\d)")),
+    ("dmyg", re.compile(r"(?<!\d)(?P<a>[0-3]\d)[/.-](?P<b>[01]\d)(?P<y>20\d{2})(?![\d/.-])")),
+    ("dmyg", re.compile(r"(?<![\d/.-])(?P<a>[0-3]\d)(?P<b>[01]\d)(?P<y>20[0-3]\d)(?![\d/.-])")),
 ]
 
 
@@ -393,14 +428,31 @@ def _overlapping(rx: re.Pattern[str], line: str) -> list[re.Match[str]]:
     return out
 
 
-def parse_date(text: str, *, day_first: bool = True) -> tuple[date | None, float]:
+def parse_date(
+    text: str, *, day_first: bool = True, latest_year: int | None = None
+) -> tuple[date | None, float]:
     """The most plausible printed date, with a confidence (a line labelled DATE scores highest)."""
-    found = find_date(text, day_first=day_first)
+    found = find_date(text, day_first=day_first, latest_year=latest_year)
     return (None, 0.0) if found is None else (found[2], min(1.0, found[0] / 7.0))
 
 
-def find_date(text: str, *, day_first: bool = True) -> tuple[float, int, date] | None:
-    """(score, line index, date) of the most plausible printed date, or None."""
+def repair_year(year: int, latest_year: int) -> int | None:
+    """A printed year after `latest_year` is an OCR slip of one digit ("2078", "2048", "7018" for 2018:
+    a thin 1 read as 7 or 4, a 2 as 7). Returns the latest plausible year (1990..latest_year) one digit
+    away, or None when there is none."""
+    if year <= latest_year:
+        return year
+    text = f"{year:04d}"
+    candidates = {int(text[:i] + digit + text[i + 1 :]) for i in range(len(text)) for digit in "0123456789"}
+    plausible = [y for y in candidates if 1990 <= y <= latest_year]
+    return max(plausible) if plausible else None
+
+
+def find_date(
+    text: str, *, day_first: bool = True, latest_year: int | None = None
+) -> tuple[float, int, date] | None:
+    """(score, line index, date) of the most plausible printed date, or None. With `latest_year`,
+    later years are repaired (repair_year) at a lower score, or dropped."""
     best: tuple[float, int, date] | None = None
     for i, raw in enumerate(text.splitlines()):
         line = _fix_digits(raw)
@@ -409,19 +461,26 @@ def find_date(text: str, *, day_first: bool = True) -> tuple[float, int, date] |
             for m in _overlapping(rx, line):
                 g = m.groupdict()
                 score = 2.0 + (3.0 if labelled else 0.0)
-                if kind == "dmy":
-                    a, b, y = int(g["a"]), int(g["b"]), _year(g["y"])
+                y = _year(g["y"])
+                if latest_year is not None and y > latest_year:
+                    fixed = repair_year(y, latest_year)
+                    if fixed is None:
+                        continue
+                    y, score = fixed, score - 1.0
+                if kind in ("dmy", "dmyg"):
+                    a, b = int(g["a"]), int(g["b"])
                     first = (y, b, a) if day_first else (y, a, b)
                     second = (y, a, b) if day_first else (y, b, a)
                     found = _mk(*first)
                     if found is None:
                         found, score = _mk(*second), score - 0.5
                     score += 1.0 if len(g["y"]) == 4 else 0.0
+                    score -= 2.0 if kind == "dmyg" else 0.0
                 elif kind in ("dmony", "mondy"):
-                    found = _mk(_year(g["y"]), _MONTHS[g["mon"][:3].upper()], int(g["d"]))
+                    found = _mk(y, _MONTHS[g["mon"][:3].upper()], int(g["d"]))
                     score += 1.5
                 else:
-                    found = _mk(int(g["y"]), int(g["m"]), int(g["d"]))
+                    found = _mk(y, int(g["m"]), int(g["d"]))
                     score += 1.0 if kind == "ymd" else -1.5
                 if found is None:
                     continue
@@ -444,10 +503,10 @@ _DATE_LIKE = re.compile(
 )
 
 
-def date_line(text: str, *, day_first: bool = True) -> int | None:
+def date_line(text: str, *, day_first: bool = True, latest_year: int | None = None) -> int | None:
     """The line worth a second look for the date: the one the best date came from, else the first
     line that looks like a garbled date."""
-    found = find_date(text, day_first=day_first)
+    found = find_date(text, day_first=day_first, latest_year=latest_year)
     if found is not None:
         return found[1]
     return next((i for i, ln in enumerate(text.splitlines()) if _DATE_LIKE.search(ln)), None)
@@ -622,16 +681,22 @@ def _parse_items(lines: list[str], amts: list[_Amt]) -> list[LineItem]:
 
 
 def parse_receipt(
-    text: str, words: Sequence[Word] | None = None, *, locale_hint: str | None = None
+    text: str,
+    words: Sequence[Word] | None = None,
+    *,
+    locale_hint: str | None = None,
+    latest_year: int | None = None,
 ) -> ReceiptFields:
-    """OCR text of one receipt -> fields with a 0..1 confidence each (0 when not found)."""
+    """OCR text of one receipt -> fields with a 0..1 confidence each (0 when not found). Printed years
+    after `latest_year` (when given) are taken for OCR slips and repaired or ignored."""
     lines = text.splitlines()
     currency = _currency(text, locale_hint)
     amts = _collect_amounts(lines)
     items = _parse_items(lines, amts)
     item_sum = sum((Decimal(it.price_minor) / 100 for it in items if it.price_minor is not None), Decimal(0))
     total, total_conf, tax = _pick_total(amts, item_sum if items else None)
-    when, date_conf = parse_date(text, day_first=day_first_for(locale_hint, currency))
+    day_first = day_first_for(locale_hint, currency)
+    when, date_conf = parse_date(text, day_first=day_first, latest_year=latest_year)
     merchant, merchant_conf = parse_merchant(lines, words)
     minor_cur = currency or "XXX"
     if items:

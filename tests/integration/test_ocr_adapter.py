@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from finjobs.adapters import ocr
+from finjobs.domain.receipts import parse_receipt
 from finjobs.errors import InputError
 from tests.support.receipts import RECEIPTS, label, photo, png_bomb
 
@@ -153,3 +154,49 @@ def test_date_line_reread_vote_fixes_misread_digits(n: str, when: date) -> None:
     text, _ = ocr.ocr_text(im)
     assert when.strftime("%d/%m/%Y") not in text  # the page alone misreads it
     assert ocr.scan_image(photo(n), source=f"{n}.jpg", locale_hint="MY").date == when
+
+
+# --- the scaled re-read for the total ------------------------------------------------------------
+
+
+@needs_data
+def test_small_print_is_enlarged_and_blank_margins_cropped() -> None:
+    """Tuning scan 030: a till roll on an A4 page, words ~11 px high."""
+    gray = ocr.preprocess(ocr.load_image(photo("030")))
+    _, words = ocr.ocr_text(gray)
+    height = ocr.word_height(words)
+    assert height is not None and height < 14
+    scale = ocr.rescale_factor(words)
+    assert scale == ocr.MAX_UPSCALE  # 24 / 11 would be 2.2: capped
+    page = ocr.scaled(gray, scale, words)
+    assert page.height == round(gray.height * scale)
+    assert page.width < gray.width * scale * 0.8  # the blank columns beside the roll are dropped
+    _, big_words = ocr.ocr_text(page)
+    big = ocr.word_height(big_words)
+    assert big is not None and 18 <= big <= 30
+
+
+@needs_data
+def test_large_print_is_shrunk_and_print_near_the_target_left_alone() -> None:
+    gray = ocr.preprocess(ocr.load_image(photo("028")))  # a close-up photo, words ~33 px high
+    _, words = ocr.ocr_text(gray)
+    scale = ocr.rescale_factor(words)
+    assert 0.6 < scale < ocr.RESCALE_OUTSIDE[0]
+    page = ocr.scaled(gray, scale, words)
+    assert (page.width, page.height) == (round(gray.width * scale), round(gray.height * scale))
+    near = [ocr.Word("TOTAL", 0, conf=90, height=23), ocr.Word("CASH", 1, conf=90, height=25)]
+    assert ocr.rescale_factor(near) == 1.0
+    assert ocr.scaled(gray, 1.0, near) is gray
+    assert ocr.rescale_factor([]) == 1.0  # nothing read: nothing to go by
+
+
+# Tuning receipts whose first pass misreads a digit of the total (34.00, 64.50, 78.00) and whose
+# scaled readings, their evidence summed, give the amount on the label.
+@needs_data
+@pytest.mark.parametrize(("n", "first_pass"), [("005", "34.00"), ("020", "64.50"), ("031", "78.00")])
+def test_scaled_readings_fix_a_total_the_first_pass_misreads(n: str, first_pass: str) -> None:
+    text, words = ocr.ocr_text(ocr.preprocess(ocr.load_image(photo(n))))
+    assert parse_receipt(text, words, locale_hint="MY").to_dict()["total"] == first_pass
+    fields = ocr.scan_image(photo(n), source=f"{n}.jpg", locale_hint="MY", today=date(2019, 6, 1))
+    assert fields.to_dict()["total"] == label(n)["total"]
+    assert 0.0 < fields.confidence["total"] <= 1.0

@@ -14,11 +14,15 @@ from finjobs.domain.receipts import (
     ReceiptFields,
     TxnCandidate,
     Word,
+    combine_totals,
     date_line,
+    find_date,
     match_transaction,
     merchant_similarity,
     parse_date,
     parse_receipt,
+    repair_year,
+    total_scores,
     vote_date,
 )
 
@@ -397,3 +401,176 @@ def test_match_alone_is_enough_but_several_unlike_ones_are_ambiguous() -> None:
     assert match_transaction(None, "MYR", D, "UNIHAKKA", only) is None
     assert match_transaction(690, "MYR", None, "UNIHAKKA", only) is None
     assert match_transaction(690, "", D, "UNIHAKKA", only) is not None  # currency unknown: amount decides
+
+
+# --- several readings of one receipt, year repair, glued dates ------------------------------------
+
+# Receipt 037 read with the page scaled to ~24 px words, --psm 6: "Total Amount + 49, 60" (before
+# service charge and GST) has a label and the real total line below it lost a digit's worth of votes.
+WARAKUYA_SCALED_PSM6 = """DN cess op
+NO 2obo
+WARAKUYA PERMAS CITY SON BHD
+Reg No: 1203194-W
+8 JALAN PERMAS UTARA i , :
+PERMAS JAYA 31750 MASAI JOHOR
+. Tel: 0111-558 0000
+| GST IB: 0016 68993 5104 | Fe
+TAX INVOICE NO | 42 =!
+|
+88244 | eee re Oey | .
+Date: 10/03/2078 5:41:06 PAX NO: 4
+: Cashier: cashivr3
+Waiter: HANYIN
+Qty Code/Desc Total RM
+: 3 SABA SHIO YAKI SEY 53.70 ;
+1 SALMON SHIGO SET ‘ 21.90
+4 iCED GREEN TEA . 4.00
+SUBTOTAL S80.
+PISCOUNT -30. 06 : , a
+Total Amount + 49, 60
+Serv Charge 10% 4. OG
+GST @ 6% ¥.33
+Rounding Adj : -0. 03 5
+Total Amount: = ts™*~S«~ST
+TOTAL: RM 57.80
+Type 3 :
+GS) Suriméry Amoun i Ril TAX WM
+SR Git aL. a8 Side
+eo) Thank You )} Please Some again } ... ;"""
+
+# The same page, --psm 4: "Total Amount: 57, 80." is read, but the last line says "RM 87.80".
+WARAKUYA_SCALED_PSM4 = """Reg No: 1203194-W
+JALAN PERMAS UTARA 1
+PERMAS JAYA 81750 MASAI JOHOR
+Tel 0111-558 0000
+| GST ID: 0016 8993 5104 |
+TAX INVOICE NO 42 =!
+88244 ee en |
+Date: 10/03/2078 5:41:06 PAX NO: 4
+Cashier: cashier
+Watter: HANYIN
+Qty Code/Desc
+Total RM
+3 SABA SHIDO YAKI SEY 63.70
+1 SALMON SHIGO SET ‘ 21.90
+4 iCED GREEN TEA . 4.00
+suBTarsi 70. 60
+DISCOUNT -30. 06
+fotal Amount * 49, 60
+Serv Charge 10% 4. OG
+GST @ 6% 1.33
+Rounding Adj : -0..03
+Total Amount: 57, 80.
+TOTAL: RM 87.80
+Type 3
+GS) Suriméry Amoun i Ril TAX WM
+SR Git 3. a8 ake
+Thank You) Please Some again i..."""
+
+
+def test_total_scores_rank_every_candidate_of_one_reading() -> None:
+    scores = total_scores(WARAKUYA_SCALED_PSM6)
+    assert max(scores, key=lambda v: scores[v]) == Decimal("49.60")  # wrong on its own
+    assert scores[Decimal("57.80")] > scores[Decimal("53.70")]  # the labelled TOTAL beats an item
+    assert total_scores("") == {}
+
+
+def test_combine_totals_sums_evidence_across_readings() -> None:
+    assert combine_totals([WARAKUYA_SCALED_PSM6])[0] == Decimal("49.60")
+    assert combine_totals([WARAKUYA_SCALED_PSM4])[0] == Decimal("57.80")
+    total, conf = combine_totals([WARAKUYA_SCALED_PSM6, WARAKUYA_SCALED_PSM4])
+    assert total == Decimal("57.80")
+    assert 0.0 < conf <= 1.0
+    assert combine_totals([]) == (None, 0.0)
+    assert combine_totals(["no amounts here", ""]) == (None, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("year", "latest", "fixed"),
+    [
+        (2078, 2027, 2018),  # a thin 1 read as 7
+        (2048, 2027, 2018),  # ... or as 4
+        (7018, 2027, 2018),  # a 2 read as 7
+        (2018, 2027, 2018),  # plausible years are kept
+        (2031, 2027, 2021),  # the latest plausible year one digit away
+        (5555, 2027, None),  # nothing plausible one digit away
+    ],
+)
+def test_repair_year(year: int, latest: int, fixed: int | None) -> None:
+    assert repair_year(year, latest) == fixed
+
+
+@pytest.mark.parametrize(
+    ("line", "when"),
+    [
+        ("Date: 10/03/2078 5:41:06 PAX NO: 4", date(2018, 3, 10)),  # receipt 037, scaled --psm 6
+        ("14 Mar 2048 18:40", date(2018, 3, 14)),  # receipt 036, --psm 6
+        ("Doc No CS0603 1664 Date 25/12/7018", date(2018, 12, 25)),  # receipt 003, scaled --psm 6
+        ("Salesperson: Data: 09/08/2078 .", date(2018, 8, 9)),  # receipt 034 scaled: its 03 read as 08 too
+    ],
+)
+def test_impossible_years_are_repaired_when_the_latest_year_is_known(line: str, when: date) -> None:
+    assert parse_date(line, latest_year=2027)[0] == when
+    found = find_date(line, latest_year=2027)
+    assert found is not None and found[2] == when
+    # Without the bound the year is taken as printed (or the date is not a date at all).
+    assert parse_date(line)[0] != when
+
+
+def test_parse_receipt_passes_the_latest_year_on() -> None:
+    fields = parse_receipt(WARAKUYA_SCALED_PSM6, locale_hint="MY", latest_year=2027)
+    assert fields.date == date(2018, 3, 10)
+    assert parse_receipt(WARAKUYA_SCALED_PSM6, locale_hint="MY").date == date(2078, 3, 10)
+    # A year that no single-digit slip makes plausible is no date at all.
+    assert parse_date("Date: 10/03/5555", latest_year=2027) == (None, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("line", "when"),
+    [
+        ("Salesperson: Date: 1202/2018", date(2018, 2, 12)),  # receipt 008, --psm 3: a lost "/"
+        ("Date: 1003/2048 5:4 1:06 PAKMO. 4", date(2018, 3, 10)),  # receipt 037 binarised: both slips
+        ("Date 12/022018 10:00", date(2018, 2, 12)),
+        ("Tarikh 25122018", date(2018, 12, 25)),
+    ],
+)
+def test_dates_with_a_lost_separator(line: str, when: date) -> None:
+    assert parse_date(line, latest_year=2027)[0] == when
+
+
+def test_glued_dates_lose_to_printed_ones_and_long_numbers_are_not_dates() -> None:
+    # A properly printed date elsewhere on the slip outranks a glued digit run.
+    assert parse_date("Ref 25122017\nDate: 26/12/2017 10:01") == (date(2017, 12, 26), 1.0)
+    assert parse_date("Inv 2018120312345") == (None, 0.0)
+    assert parse_date("Tel 0312202018") == (None, 0.0)
+
+
+# Receipt 026, bottom half, scaled page --psm 4: the rounding line lost its "-0.01" and the GST summary
+# repeats the subtotal 144.68 under "TOTAL:", where it is filed as tax.
+TEO_HENG_TAIL = """9557389305606 2 3.96 0.00 7.92%
+~ EAGLE F4 120 NUMBERING FOOLSCAP
+BOOK
+Total Qty. : 18
+SUB-TOTAL ARDY) 3 ~ 144,68
+TOTAL TAX mA 8.68
+ROUNDING = 7 > > 0
+TOTAI
+CASH “ /Y53.35
+CHANGE Ne 0.00
+an,
+GST SUMMARY
+vee 7 a AMOUNT TAX
+Ron SODR o% . -_ (RMD _ RM)
+SR 6.00 144.68 8.68
+TOTAL: ~ 144.68 = B68
+Note: (*) indicated The Item Sold Has Been Related
+To GST (Goods & Services Tax),
+GOODS SOLD ARE NOT RETURNABLE,
+THANK YOU."""
+
+
+def test_subtotal_plus_tax_needs_a_tax_smaller_than_the_subtotal() -> None:
+    scores = total_scores(TEO_HENG_TAIL)
+    assert Decimal("289.36") not in scores  # 144.68 + a "tax" of 144.68 is no total
+    assert scores[Decimal("153.36")] == max(scores.values())  # 144.68 + 8.68
+    assert combine_totals([TEO_HENG_TAIL]) == (Decimal("153.36"), 0.31)
