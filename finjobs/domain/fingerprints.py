@@ -55,9 +55,10 @@ class Occurrences:
     def __init__(self, keep_dates: int = 8) -> None:
         self.keep_dates = keep_dates
         self._counts: dict[dt.date, Counter[str]] = {}
-        self._last_chunk: dict[dt.date, int] = {}
+        self._last_seen: dict[dt.date, int] = {}  # when each date last began a run of rows
         self._dropped: set[dt.date] = set()
-        self._chunk = 0
+        self._current: dt.date | None = None
+        self._runs = 0
 
     def missing(self, dates: Iterable[dt.date]) -> set[dt.date]:
         """Dates of the coming chunk whose earlier counts were dropped: load() them before number()."""
@@ -73,19 +74,22 @@ class Occurrences:
             if date in self._dropped:
                 raise RuntimeError(f"counts for {date} were dropped and not loaded again")
             counts = self._counts[date] = Counter()
-        self._last_chunk[date] = self._chunk
+        if date != self._current:
+            self._current, self._runs = date, self._runs + 1
+            self._last_seen[date] = self._runs
         n = counts[base]
         counts[base] = n + 1
         return n
 
     def end_chunk(self) -> None:
         """Call once the chunk's rows are in the caller's history: keeps only the recent dates' counts."""
-        self._chunk += 1
         if len(self._counts) <= self.keep_dates:
             return
-        recent = sorted(self._counts, key=self._last_chunk.__getitem__, reverse=True)
+        # most recently seen first: in a date-ordered file, the date a chunk ended on is kept
+        recent = sorted(self._counts, key=self._last_seen.__getitem__, reverse=True)
         for date in recent[self.keep_dates :]:
             del self._counts[date]
+            del self._last_seen[date]
             self._dropped.add(date)
 
     @property

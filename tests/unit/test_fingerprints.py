@@ -15,21 +15,25 @@ from finjobs.domain.fingerprints import Occurrences, base_key
 DAY = dt.date(2026, 3, 1)
 
 
-def number_in_chunks(rows: list[tuple[dt.date, str]], chunk: int, keep: int) -> tuple[list[int], int]:
-    """Drives Occurrences the way the importer does; the history is a plain list of passed rows."""
+def number_in_chunks(
+    rows: list[tuple[dt.date, str]], chunk: int, keep: int
+) -> tuple[list[int], int, int]:
+    """Drives Occurrences the way the importer does; the history is a plain list of passed rows.
+    Returns the numbers, the most counts held after a chunk, and how many dates were reloaded."""
     occ = Occurrences(keep_dates=keep)
     history: list[tuple[dt.date, str]] = []
     got: list[int] = []
-    most_kept = 0
+    most_kept = reloads = 0
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
         for date in occ.missing(d for d, _ in part):
+            reloads += 1
             occ.load(date, Counter(b for d, b in history if d == date))
         got.extend(occ.number(d, b) for d, b in part)
         history.extend(part)
         occ.end_chunk()
         most_kept = max(most_kept, occ.kept)
-    return got, most_kept
+    return got, most_kept, reloads
 
 
 def plain(rows: list[tuple[dt.date, str]]) -> list[int]:
@@ -55,9 +59,10 @@ def test_numbering_equals_the_plain_count_for_any_order_and_chunking(rows, chunk
 
 def test_a_date_ordered_file_keeps_only_recent_dates() -> None:
     rows = [(DAY + dt.timedelta(days=i // 50), f"payee {i % 50}") for i in range(5000)]  # 100 days
-    got, most_kept = number_in_chunks(rows, chunk=200, keep=2)
+    got, most_kept, reloads = number_in_chunks(rows, chunk=230, keep=2)  # chunks end mid-date
     assert got == [0] * 5000
-    assert most_kept <= 2 * 50 + 200  # two kept dates' counts plus one chunk, not the whole file
+    assert most_kept <= 2 * 50  # two kept dates' counts, not the whole file
+    assert reloads == 0  # the date a chunk ended on was kept for the next one
 
 
 def test_identical_rows_across_a_chunk_boundary_count_on() -> None:
