@@ -15,9 +15,7 @@ from finjobs.domain.fingerprints import Occurrences, base_key
 DAY = dt.date(2026, 3, 1)
 
 
-def number_in_chunks(
-    rows: list[tuple[dt.date, str]], chunk: int, keep: int
-) -> tuple[list[int], int, int]:
+def number_in_chunks(rows: list[tuple[dt.date, str]], chunk: int, keep: int) -> tuple[list[int], int, int]:
     """Drives Occurrences the way the importer does; the history is a plain list of passed rows.
     Returns the numbers, the most counts held after a chunk, and how many dates were reloaded."""
     occ = Occurrences(keep_dates=keep)
