@@ -19,10 +19,11 @@ from typer.testing import CliRunner
 from finjobs.cli.app import app
 from finjobs.db.engine import get_engine
 from finjobs.db.models import CsvImportLog, Transaction, Upload
+from finjobs.errors import InputError
 from finjobs.queue.registry import fetch_job
 from finjobs.queue.worker import simple_worker
 from finjobs.sample_data import csv_bytes
-from finjobs.services.imports import CHUNK_ROWS
+from finjobs.services.imports import CHUNK_ROWS, _ParsedInChild
 from finjobs.services.users import create_user
 from tests.conftest import Stack, finjobs_cmd
 
@@ -147,6 +148,60 @@ def test_a_bad_file_is_rejected_with_its_name_and_leaves_nothing(
     assert "notes.csv" in doc["error_message"]
     assert count(stack) == 0
     assert doc["job_status"] == "finished"  # bad input is not retried
+
+
+def _items_then(error: BaseException, n: int):
+    yield from range(n)
+    raise error
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("no pickling")
+
+
+@pytest.mark.parametrize(
+    ("error", "raised", "text"),
+    [
+        (InputError("amount missing", source="a.csv", line=7), InputError, "a.csv line 7: amount missing"),
+        (_Unpicklable("socket closed"), RuntimeError, "import parser: _Unpicklable: socket closed"),
+    ],
+)
+def test_the_parser_process_hands_over_chunks_then_its_error(error, raised, text) -> None:
+    parsed = _ParsedInChild(_items_then(error, 25), 10, summary=lambda: "unused")
+    got: list[list[int]] = []
+    with pytest.raises(raised) as caught:
+        got.extend(parsed)
+    assert str(caught.value) == text
+    assert got == [list(range(10)), list(range(10, 20))] and parsed.summary is None
+
+
+def test_the_parser_process_sends_what_it_counted_after_the_last_chunk() -> None:
+    seen = []
+
+    def counted():
+        for i in range(25):
+            seen.append(i)  # in the child's memory only: the summary carries it back
+            yield i
+
+    parsed = _ParsedInChild(counted(), 10, summary=lambda: len(seen))
+    assert [len(c) for c in parsed] == [10, 10, 5]
+    assert parsed.summary == 25 and seen == []
+
+
+def test_a_line_too_long_for_a_statement_is_rejected_with_its_number_and_keeps_nothing(
+    stack: Stack, user: dict, tmp_path: Path
+) -> None:
+    lines = csv_bytes(CHUNK_ROWS + 5000).decode().splitlines(keepends=True)
+    bad_line = CHUNK_ROWS + 2000
+    lines.insert(bad_line - 1, "01/05/2025,Shop," + "9" * (2 << 20) + "\r\n")
+    path = tmp_path / "broken.csv"
+    path.write_text("".join(lines))
+    doc = import_file(stack, path)
+    assert doc["status"] == "rejected"
+    assert f"broken.csv line {bad_line}" in doc["error_message"] and "1 MiB" in doc["error_message"]
+    assert doc["job_status"] == "finished"  # bad input: no retry
+    assert count(stack) == 0
 
 
 def test_a_failure_part_way_keeps_nothing_then_the_job_retries(
@@ -303,11 +358,15 @@ def test_sigkill_mid_import_shows_no_partial_rows_and_the_retry_is_exact(
     try:
         deadline = time.monotonic() + 120
         killed = False
+        progress: list[tuple[int, int]] = []  # (csv_import_logs.processed, the job meta's) while running
         while time.monotonic() < deadline:
             with pg_stack.session() as s:
                 row = s.get(CsvImportLog, import_id)
                 assert row is not None
                 status, processed = row.status, row.processed
+            job = fetch_job(pg_stack.redis, f"import-{import_id}")
+            live = (job.get_meta(refresh=True).get("progress") or {}) if job is not None else {}
+            progress.append((processed, live.get("processed") or 0))
             if not killed and status == "running" and processed >= n // 3:
                 # the work horse is the descendant that leads its own process group (RQ calls setsid
                 # in it); the worker and its scheduler process stay in the pool's group
@@ -324,6 +383,8 @@ def test_sigkill_mid_import_shows_no_partial_rows_and_the_retry_is_exact(
                 break
             time.sleep(0.1)
         assert killed, "the import finished before it could be killed"
+        # live progress, from the parser process, in both places while the transaction was still open
+        assert any(0 < db < n for db, _ in progress) and any(0 < meta < n for _, meta in progress)
     finally:
         stop.set()
         reader.join(5)
