@@ -198,34 +198,41 @@ PER_BUDGET_SQL = {
 }
 
 
+def _budgets_in_force(conn: Any, lo: int, hi: int) -> list[Any]:
+    """The naive algorithm's first step: list the budgets in force of users lo..hi."""
+    return conn.execute(
+        text(
+            "SELECT id, user_id, category_id, amount_minor, currency, start_date, end_date, "
+            "alert_threshold_pct FROM budgets WHERE is_active AND deleted_at IS NULL "
+            "AND start_date <= :today AND end_date >= :today AND user_id BETWEEN :lo AND :hi ORDER BY id"
+        ),
+        {"today": TODAY, "lo": lo, "hi": hi},
+    ).all()
+
+
+def _spent_of_one(conn: Any, r: Any) -> int:
+    """The naive algorithm's query per budget: its user's expenses in its period (and category)."""
+    args = {"u": r.user_id, "cur": r.currency, "s": r.start_date, "today": min(TODAY, r.end_date)}
+    if r.category_id is None:
+        return int(conn.execute(PER_BUDGET_SQL["all"], args).scalar_one())
+    return int(conn.execute(PER_BUDGET_SQL["category"], {**args, "c": r.category_id}).scalar_one())
+
+
 def per_budget(url: str, lo: int, hi: int, rules: bool = True) -> tuple[dict[int, int], list[str]]:
     """The naive algorithm: list the budgets in force, then one spent query per budget; each budget
     becomes a domain Budget, as the set-based side's rows do (then the rules, unless rules=False)."""
     spent: dict[int, int] = {}
     alerts: list[str] = []
     with get_engine(url).connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT id, user_id, category_id, amount_minor, currency, start_date, end_date, "
-                "alert_threshold_pct FROM budgets WHERE is_active AND deleted_at IS NULL "
-                "AND start_date <= :today AND end_date >= :today AND user_id BETWEEN :lo AND :hi ORDER BY id"
-            ),
-            {"today": TODAY, "lo": lo, "hi": hi},
-        ).all()
-        for r in rows:
-            args = {"u": r.user_id, "cur": r.currency, "s": r.start_date, "today": min(TODAY, r.end_date)}
-            if r.category_id is None:
-                value = conn.execute(PER_BUDGET_SQL["all"], args).scalar_one()
-            else:
-                value = conn.execute(PER_BUDGET_SQL["category"], {**args, "c": r.category_id}).scalar_one()
-            spent[r.id] = int(value)
+        for r in _budgets_in_force(conn, lo, hi):
+            value = spent[r.id] = _spent_of_one(conn, r)
             budget = Budget(
                 r.id, r.user_id, r.category_id, r.amount_minor, r.currency, r.start_date, r.end_date,
                 threshold_fraction(r.alert_threshold_pct),
             )  # fmt: skip
             if not rules:
                 continue
-            alerts += [d.dedup_key for d in evaluate_budget(budget, int(value), TODAY)]
+            alerts += [d.dedup_key for d in evaluate_budget(budget, value, TODAY)]
     return spent, alerts
 
 
@@ -254,25 +261,8 @@ def set_based_rows(url: str, lo: int, hi: int) -> dict[int, int]:
 
 def per_budget_rows(url: str, lo: int, hi: int) -> dict[int, int]:
     """The database side alone of the naive algorithm: the listing and one query per budget."""
-    spent: dict[int, int] = {}
     with get_engine(url).connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT id, user_id, category_id, currency, start_date, end_date FROM budgets "
-                "WHERE is_active AND deleted_at IS NULL AND start_date <= :today AND end_date >= :today "
-                "AND user_id BETWEEN :lo AND :hi ORDER BY id"
-            ),
-            {"today": TODAY, "lo": lo, "hi": hi},
-        ).all()
-        for r in rows:
-            args = {"u": r.user_id, "cur": r.currency, "s": r.start_date, "today": min(TODAY, r.end_date)}
-            if r.category_id is None:
-                spent[r.id] = int(conn.execute(PER_BUDGET_SQL["all"], args).scalar_one())
-            else:
-                spent[r.id] = int(
-                    conn.execute(PER_BUDGET_SQL["category"], {**args, "c": r.category_id}).scalar_one()
-                )
-    return spent
+        return {r.id: _spent_of_one(conn, r) for r in _budgets_in_force(conn, lo, hi)}
 
 
 def duel(runs: int, first: tuple[Any, ...], second: tuple[Any, ...]) -> tuple[float, Any, float, Any]:

@@ -31,7 +31,7 @@ from finjobs.queue.worker import simple_worker
 from finjobs.services import forecasts as svc
 from finjobs.services.users import create_user
 from finjobs.web import create_app
-from tests.conftest import Stack, finjobs_cmd
+from tests.conftest import Stack
 from tests.support.forecast_data import (
     expected_top_categories,
     insert_history,
@@ -263,22 +263,17 @@ def test_cli_run_then_show_json_and_plot(stack: Stack, tmp_path: Path) -> None:
     assert text.exit_code == 0 and "Total spending" in text.output and "Groceries" in text.output
 
 
-def test_real_worker_runs_forecast_jobs_for_cli_run_wait(pg_stack: Stack, tmp_path: Path) -> None:
+def test_real_worker_runs_forecast_jobs_for_cli_run_wait(
+    pg_stack: Stack, start_worker, tmp_path: Path
+) -> None:
     alice, _ = _user_with_history(pg_stack, "alice@example.com", days=120, seed=9)
-    log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        finjobs_cmd("worker", "forecast-compute"),
-        env=pg_stack.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    worker = start_worker("forecast-compute")
     try:
         started = time.monotonic()
         out = CliRunner().invoke(
             _mounted(), ["forecast", "run", "--user", str(alice.id), "--wait", "--timeout", "60", "--json"]
         )
-        assert out.exit_code == 0, out.output + (tmp_path / "worker.log").read_text()
+        assert out.exit_code == 0, out.output + (tmp_path / "worker-0.log").read_text()
         doc = json.loads(out.stdout)
         assert doc["status"] == "finished" and len(doc["jobs"]) == 6
         assert all(j["result"]["status"] == "done" for j in doc["jobs"])
@@ -286,7 +281,7 @@ def test_real_worker_runs_forecast_jobs_for_cli_run_wait(pg_stack: Stack, tmp_pa
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(30)
-    text = (tmp_path / "worker.log").read_text()
+    text = (tmp_path / "worker-0.log").read_text()
     assert "preloaded finjobs.adapters.prophet_model" in text
     # quiet: no cmdstanpy chatter per fit ("Chain [1] start processing" is INFO)
     assert "cmdstanpy" not in text and "Chain [1]" not in text

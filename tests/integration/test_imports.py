@@ -319,7 +319,7 @@ def test_api_refuses_an_oversized_upload(stack: Stack, user: dict) -> None:
 
 
 def test_sigkill_mid_import_shows_no_partial_rows_and_the_retry_is_exact(
-    pg_stack: Stack, tmp_path: Path
+    pg_stack: Stack, start_worker, tmp_path: Path
 ) -> None:
     n = 200_000
     with pg_stack.session() as s:
@@ -347,14 +347,7 @@ def test_sigkill_mid_import_shows_no_partial_rows_and_the_retry_is_exact(
 
     reader = threading.Thread(target=watch, daemon=True)
     reader.start()
-    log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        finjobs_cmd("worker", "csv-import", "-c", "1"),
-        env=pg_stack.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    worker = start_worker("csv-import")  # SIGKILLed by the fixture at the end
     try:
         deadline = time.monotonic() + 120
         killed = False
@@ -388,8 +381,6 @@ def test_sigkill_mid_import_shows_no_partial_rows_and_the_retry_is_exact(
     finally:
         stop.set()
         reader.join(5)
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait()
     with pg_stack.session() as s:
         row = s.get(CsvImportLog, import_id)
         assert row is not None and row.status == "completed", (row.status, row.error_message)

@@ -6,9 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -25,7 +22,7 @@ from finjobs.queue.registry import QUEUES, fetch_job
 from finjobs.queue.worker import preload, simple_worker
 from finjobs.services import receipts as svc
 from finjobs.services.users import create_user
-from tests.conftest import Stack, finjobs_cmd, wait_until
+from tests.conftest import Stack, wait_until
 from tests.support.receipts import (
     RECEIPTS,
     have_photos,
@@ -386,7 +383,9 @@ def _store_raw(stack: Stack, user_id: int, data: bytes, name: str) -> int:
         return receipt.id
 
 
-def test_forked_worker_records_bad_images_and_keeps_working(pg_stack: Stack, tmp_path: Path) -> None:
+def test_forked_worker_records_bad_images_and_keeps_working(
+    pg_stack: Stack, start_worker, tmp_path: Path
+) -> None:
     user_id, _ = make_user(pg_stack)
     bad = {
         "notes.txt": (b"Date,Amount\n2018-01-01,12.00\n", "notes.txt: not an image"),
@@ -397,43 +396,31 @@ def test_forked_worker_records_bad_images_and_keeps_working(pg_stack: Stack, tmp
     for rid in ids.values():
         svc.enqueue_scan(pg_stack.redis, rid)
 
-    log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        finjobs_cmd("worker", "ocr-processing", "--concurrency", "1"),
-        env=pg_stack.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        for name, rid in ids.items():
-            wait_until(lambda rid=rid: receipt_row(pg_stack, rid).status == "failed", 60, f"{name} to fail")
-            row = receipt_row(pg_stack, rid)
-            assert bad[name][1] in (row.error_message or ""), row.error_message
-            job = fetch_job(pg_stack.redis, f"receipt-{rid}")
-            assert job is not None and job.get_status() == "finished"  # returned normally: no retry
-            assert job.return_value()["status"] == "failed"
-        assert worker.poll() is None
+    # SIGKILLed by the fixture at the end: graceful shutdown is not the point here
+    worker = start_worker("ocr-processing")
+    for name, rid in ids.items():
+        wait_until(lambda rid=rid: receipt_row(pg_stack, rid).status == "failed", 60, f"{name} to fail")
+        row = receipt_row(pg_stack, rid)
+        assert bad[name][1] in (row.error_message or ""), row.error_message
+        job = fetch_job(pg_stack.redis, f"receipt-{rid}")
+        assert job is not None and job.get_status() == "finished"  # returned normally: no retry
+        assert job.return_value()["status"] == "failed"
+    assert worker.poll() is None
 
-        # the same worker still scans a good receipt, and `ocr enqueue --wait` follows it to the end
-        image = tmp_path / "good.png"
-        image.write_bytes(synthetic_receipt())
-        out = CliRunner().invoke(
-            _cli(),
-            ["ocr", "enqueue", str(image), "--user", str(user_id), "--wait", "--json", "--timeout", "60"],
-        )
-        assert out.exit_code == 0, out.output
-        doc = json.loads(out.stdout)
-        assert (doc["status"], doc["job_status"], doc["total"], doc["matched"]) == (
-            "completed",
-            "finished",
-            "12.34",
-            False,
-        )
-        assert worker.poll() is None
-        assert txn_count(pg_stack) == 1  # only the good receipt added a (pending) transaction
-    finally:
-        # SIGKILL like test_workers' fixture: graceful shutdown is not the point here (and an idle
-        # worker can take up to its dequeue timeout to notice SIGTERM, see the report).
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(30)
+    # the same worker still scans a good receipt, and `ocr enqueue --wait` follows it to the end
+    image = tmp_path / "good.png"
+    image.write_bytes(synthetic_receipt())
+    out = CliRunner().invoke(
+        _cli(),
+        ["ocr", "enqueue", str(image), "--user", str(user_id), "--wait", "--json", "--timeout", "60"],
+    )
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert (doc["status"], doc["job_status"], doc["total"], doc["matched"]) == (
+        "completed",
+        "finished",
+        "12.34",
+        False,
+    )
+    assert worker.poll() is None
+    assert txn_count(pg_stack) == 1  # only the good receipt added a (pending) transaction
