@@ -34,7 +34,7 @@ from finjobs.db.migrate import upgrade
 from finjobs.db.models import CsvImportLog, User
 from finjobs.devservers import PostgresServer, RedisServer
 from finjobs.sample_data import write_csv
-from finjobs.services.imports import accept_import, enqueue_import
+from finjobs.services.imports import SQLITE_LOAD_CACHE_KIB, accept_import, enqueue_import
 from finjobs.services.users import create_user
 
 
@@ -90,6 +90,8 @@ def indexed_insert_floor(db_url: str, email: str) -> float:
         target = create_user(s, f"floor-{email}").id
     t = time.perf_counter()
     with session_scope(db_url) as s:
+        if db_url.startswith("sqlite"):  # the page cache the import loads with
+            s.execute(text(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}"))
         s.execute(
             text(
                 "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "

@@ -47,9 +47,10 @@ class Occurrences:
 
     Identical rows share a date, so counts are kept per date. After each chunk only the `keep_dates`
     most recently seen dates keep their counts (a statement is nearly always in date order, so older
-    dates do not come back); the caller records every row it passed (its history). A date that comes
-    back after being dropped is `missing()` from the next chunk's view and its counts are `load()`ed
-    from that history first, so the numbering stays exact whatever the file's order.
+    dates do not come back); `end_chunk()` hands the dropped dates' counts to the caller, who keeps
+    them out of memory. A date that comes back after being dropped is `missing()` from the next
+    chunk's view and its counts are `load()`ed back first, so the numbering stays exact whatever the
+    file's order.
     """
 
     def __init__(self, keep_dates: int = 8) -> None:
@@ -81,16 +82,19 @@ class Occurrences:
         counts[base] = n + 1
         return n
 
-    def end_chunk(self) -> None:
-        """Call once the chunk's rows are in the caller's history: keeps only the recent dates' counts."""
+    def end_chunk(self) -> dict[dt.date, Counter[str]]:
+        """Keeps only the recent dates' counts; returns the dropped ones (complete: a date's counts are
+        loaded back before any of its rows is numbered again), for the caller to load() if asked."""
         if len(self._counts) <= self.keep_dates:
-            return
+            return {}
         # most recently seen first: in a date-ordered file, the date a chunk ended on is kept
         recent = sorted(self._counts, key=self._last_seen.__getitem__, reverse=True)
+        dropped = {}
         for date in recent[self.keep_dates :]:
-            del self._counts[date]
+            dropped[date] = self._counts.pop(date)
             del self._last_seen[date]
             self._dropped.add(date)
+        return dropped
 
     @property
     def kept(self) -> int:

@@ -14,7 +14,9 @@ import datetime as dt
 import hashlib
 import io
 import multiprocessing
+import pickle
 import re
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Generic, TypeVar
 
 from redis import Redis
-from sqlalchemy import Connection, bindparam, delete, select, text, update
+from sqlalchemy import Connection, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from finjobs.config import Settings
@@ -264,9 +266,16 @@ def run_import(
     try:
         with get_engine(url).begin() as conn:
             rows = read_statement(opener, fmt, source=source, balances=False)
+            keyed = _keyed(_counted(rows, counts, errors, progress), account)
             parsed = _ParsedInChild(
-                _keyed(_counted(rows, counts, errors, progress), account),
-                CHUNK_ROWS,
+                _prepared(
+                    _batches(keyed, CHUNK_ROWS),
+                    pg=conn.dialect.name == "postgresql",
+                    user_id=user_id,
+                    account=account,
+                    import_id=import_id,
+                    stamp=utcnow().replace(tzinfo=None).isoformat(sep=" "),  # as SQLAlchemy stores it
+                ),
                 summary=lambda: (counts.processed, counts.skipped, errors),
             )
             staged, counts.imported = _load(
@@ -375,15 +384,25 @@ class _Progress:
             self.report(self.counts)
 
 
-# loading: a parser process (_ParsedInChild) reads, normalises and keys the rows in chunks; this process
-# numbers each chunk's identical rows (Occurrences) and inserts it with ON CONFLICT DO NOTHING
-# (PostgreSQL: COPY into a staging table, then INSERT ... SELECT; SQLite: one executemany), all in the
-# one transaction. The database works on chunk k while the parser reads chunk k+1, so an import costs
-# about max(parse, insert) instead of their sum.
+# loading: a parser process (_ParsedInChild) reads, normalises and keys the rows, numbers identical
+# rows (Occurrences; the counts it drops go to a temporary file) and builds each chunk as the database
+# takes it (PostgreSQL: COPY text; SQLite: parameter rows). This process only loads the chunks, with ON
+# CONFLICT DO NOTHING (PostgreSQL: COPY into a staging table, then INSERT ... SELECT; SQLite: one
+# executemany), all in the one transaction. The database works on chunk k while the parser prepares
+# chunk k+1, so an import costs about max(parse, insert) rather than their sum, and the inserting
+# side does no per-row Python.
 
 CHUNK_ROWS = 20_000
+SQLITE_LOAD_CACHE_KIB = 65_536
+SQLITE_DEFAULT_CACHE = -2000  # SQLite's compiled-in default (2 MiB)
 Keyed = tuple[dt.date, str, str, int, str, str]  # date, base key, ISO date, amount, currency, description
+Chunk = tuple[int, Any]  # rows in it, and what the database takes: COPY text or parameter rows
 T = TypeVar("T")
+SQLITE_INSERT = (
+    "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, fingerprint, "
+    "import_id, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'posted', ?) "
+    "ON CONFLICT (user_id, fingerprint) DO NOTHING"
+)
 
 
 def _keyed(rows: Iterable[StatementRow], account: str) -> Iterator[Keyed]:
@@ -393,31 +412,104 @@ def _keyed(rows: Iterable[StatementRow], account: str) -> Iterator[Keyed]:
         yield (r.date, base, r.date.isoformat(), r.amount_minor, r.currency, r.description)
 
 
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Spilled:
+    """The counts Occurrences dropped, by date, in a private temporary SQLite database (on disk and
+    deleted when closed, so memory stays bounded however big the file): one row per dropped date, read
+    back only when an out-of-order file meets that date again."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("")  # "" = a private temporary database
+        self.db.execute("CREATE TABLE spilled (date TEXT PRIMARY KEY, counts BLOB)")
+
+    def put(self, dropped: dict[dt.date, Counter[str]]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO spilled VALUES (?, ?)",
+            [(d.isoformat(), pickle.dumps(dict(c), pickle.HIGHEST_PROTOCOL)) for d, c in dropped.items()],
+        )
+
+    def load_into(self, occurrences: Occurrences, dates: set[dt.date]) -> None:
+        for date in dates:
+            (blob,) = self.db.execute(
+                "SELECT counts FROM spilled WHERE date = ?", (date.isoformat(),)
+            ).fetchone()
+            occurrences.load(date, pickle.loads(blob))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _prepared(
+    chunks: Iterable[list[Keyed]], *, pg: bool, user_id: int, account: str, import_id: int, stamp: str
+) -> Iterator[Chunk]:
+    """Each chunk numbered among the identical rows of the file and built for the database: for
+    PostgreSQL the COPY text of (fingerprint, date, amount, currency, description), for SQLite the
+    parameter rows of the INSERT. Runs in the parser process."""
+    occurrences = Occurrences()
+    spilled = _Spilled()
+    try:
+        for chunk in chunks:
+            if missing := occurrences.missing({r[0] for r in chunk}):
+                spilled.load_into(occurrences, missing)
+            number = occurrences.number
+            if pg:
+                buf = io.StringIO()  # COPY csv with every string quoted: '' stays '' and never NULL
+                csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
+                    (f"{base}:{number(date, base)}", iso, amount, ccy, desc)
+                    for date, base, iso, amount, ccy, desc in chunk
+                )
+                data: Any = buf.getvalue()
+            else:
+                data = [
+                    (
+                        user_id,
+                        account,
+                        iso,
+                        amount,
+                        ccy,
+                        desc,
+                        f"{base}:{number(date, base)}",
+                        import_id,
+                        stamp,
+                    )
+                    for date, base, iso, amount, ccy, desc in chunk
+                ]
+            if dropped := occurrences.end_chunk():
+                spilled.put(dropped)
+            yield len(chunk), data
+    finally:
+        spilled.close()
+
+
 class _ParsedInChild(Generic[T]):
-    """Chunks of `items`, produced in a forked child process: parsing has its own interpreter lock
+    """The items of `items`, produced in a forked child process: parsing has its own interpreter lock
     there, so it runs truly alongside the inserts (a thread measured 1.4x slower on SQLite, where both
-    sides are Python). The pipe holds little, so the child is at most about a chunk ahead and memory
-    stays bounded. After the last chunk the child sends `summary()` (what the iteration counted), kept
+    sides are Python). The pipe holds little, so the child is at most about an item ahead and memory
+    stays bounded. After the last item the child sends `summary()` (what the iteration counted), kept
     in `.summary`. An exception in the child (an InputError part-way through the file, a database
     error) is raised here. The child dies with its parent: its next send fails; leaving early ends it.
     The child touches only what it opens itself (engines are per process) and exits without cleanup,
     so the parent's open transaction is never disturbed."""
 
-    def __init__(self, items: Iterator[T], size: int, *, summary: Callable[[], Any]) -> None:
-        self.items, self.size, self.make_summary = items, size, summary
+    def __init__(self, items: Iterator[T], *, summary: Callable[[], Any]) -> None:
+        self.items, self.make_summary = items, summary
         self.summary: Any = None
 
     def _produce(self, receive: Any, send: Any) -> None:
         receive.close()  # only the parent reads: with the parent gone, a send then fails at once
         try:
-            chunk: list[T] = []
             for item in self.items:
-                chunk.append(item)
-                if len(chunk) >= self.size:
-                    send.send(("rows", chunk))
-                    chunk = []
-            if chunk:
-                send.send(("rows", chunk))
+                send.send(("item", item))
             send.send(("end", self.make_summary()))
         except BaseException as exc:
             try:
@@ -426,7 +518,7 @@ class _ParsedInChild(Generic[T]):
                 with contextlib.suppress(Exception):
                     send.send(("error", RuntimeError(f"import parser: {type(exc).__name__}: {exc}")))
 
-    def __iter__(self) -> Iterator[list[T]]:
+    def __iter__(self) -> Iterator[T]:
         ctx = multiprocessing.get_context("fork")
         receive, send = ctx.Pipe(duplex=False)
         child = ctx.Process(target=self._produce, args=(receive, send), name="import-parser", daemon=True)
@@ -438,7 +530,7 @@ class _ParsedInChild(Generic[T]):
                     kind, payload = receive.recv()
                 except EOFError:
                     raise RuntimeError(f"import parser died (exit code {child.exitcode})") from None
-                if kind == "rows":
+                if kind == "item":
                     yield payload
                 elif kind == "end":
                     self.summary = payload
@@ -453,97 +545,56 @@ class _ParsedInChild(Generic[T]):
 
 
 def _load(
-    conn: Connection, chunks: Iterable[list[Keyed]], *, user_id: int, account: str, import_id: int
+    conn: Connection, chunks: Iterable[Chunk], *, user_id: int, account: str, import_id: int
 ) -> tuple[int, int]:
-    """Insert every row, numbered among identical rows of the file; returns (rows read, rows inserted).
-    import_history keeps (date, base) of every row passed, for dates Occurrences dropped and meets again."""
-    pg = conn.dialect.name == "postgresql"
+    """Insert every prepared chunk (see _prepared); returns (rows read, rows inserted)."""
     raw = conn.connection.driver_connection
     assert raw is not None
-    now = utcnow().replace(tzinfo=None)
-    if pg:
-        conn.execute(
-            text(
-                "CREATE TEMP TABLE import_staging (fingerprint text, base text, date date, "
-                "amount_minor bigint, currency text, description text) ON COMMIT DROP"
-            )
-        )
-        conn.execute(text("CREATE TEMP TABLE import_history (date date, base text) ON COMMIT DROP"))
-    else:
-        conn.execute(text("DROP TABLE IF EXISTS temp.import_history"))
-        conn.execute(text("CREATE TEMP TABLE import_history (date text, base text)"))
-    occurrences = Occurrences()
     read = inserted = 0
-    for chunk in chunks:
-        read += len(chunk)
-        if missing := occurrences.missing({r[0] for r in chunk}):
-            _reload_counts(conn, occurrences, missing, pg=pg)
-        number = occurrences.number
-        if pg:
-            buf = io.StringIO()  # COPY csv with every string quoted: '' stays '' and never NULL
-            csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
-                (f"{base}:{number(date, base)}", base, iso, amount, ccy, desc)
-                for date, base, iso, amount, ccy, desc in chunk
-            )
-            copy_sql = (
-                "COPY import_staging (fingerprint, base, date, amount_minor, currency, description) "
-                "FROM STDIN (FORMAT csv)"
-            )
-            with raw.cursor() as cur, cur.copy(copy_sql) as copy:
-                copy.write(buf.getvalue())
-            result = conn.execute(
-                text(
-                    "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
-                    "fingerprint, import_id, status, created_at) SELECT :user_id, :account, date, "
-                    "amount_minor, currency, description, fingerprint, :import_id, 'posted', :now "
-                    "FROM import_staging ON CONFLICT (user_id, fingerprint) DO NOTHING"
-                ),
-                {"user_id": user_id, "account": account, "import_id": import_id, "now": now},
-            )
-            inserted += int(result.rowcount or 0)
-            conn.execute(text("INSERT INTO import_history SELECT date, base FROM import_staging"))
-            conn.execute(text("TRUNCATE import_staging"))
-        else:
-            cur = raw.cursor()
-            stamp = now.isoformat(sep=" ")  # as SQLAlchemy stores a DateTime on SQLite
-            cur.executemany(
-                "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
-                "fingerprint, import_id, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'posted', ?) "
-                "ON CONFLICT (user_id, fingerprint) DO NOTHING",
-                [
-                    (
-                        user_id,
-                        account,
-                        iso,
-                        amount,
-                        ccy,
-                        desc,
-                        f"{base}:{number(date, base)}",
-                        import_id,
-                        stamp,
-                    )
-                    for date, base, iso, amount, ccy, desc in chunk
-                ],
-            )
-            inserted += max(cur.rowcount, 0)
-            cur.executemany("INSERT INTO import_history VALUES (?, ?)", [(r[2], r[1]) for r in chunk])
-        occurrences.end_chunk()
-    if not pg:
-        conn.execute(text("DROP TABLE temp.import_history"))
+    if conn.dialect.name != "postgresql":
+        cur = raw.cursor()
+        # the default 2 MiB page cache makes every insert into the fingerprint index (random keys)
+        # page out: 64 MiB measured 1.35x faster on 1M rows (scripts/bench_import.py); this connection
+        # only, and only while it loads
+        cur.execute(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
+        try:
+            for n, params in chunks:
+                read += n
+                cur.executemany(SQLITE_INSERT, params)
+                inserted += max(cur.rowcount, 0)
+        finally:
+            with contextlib.suppress(Exception):
+                cur.execute(f"PRAGMA cache_size = {SQLITE_DEFAULT_CACHE}")
+        return read, inserted
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE import_staging (fingerprint text, date date, amount_minor bigint, "
+            "currency text, description text) ON COMMIT DROP"
+        )
+    )
+    insert = text(
+        "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
+        "fingerprint, import_id, status, created_at) SELECT :user_id, :account, date, "
+        "amount_minor, currency, description, fingerprint, :import_id, 'posted', :now "
+        "FROM import_staging ON CONFLICT (user_id, fingerprint) DO NOTHING"
+    )
+    values = {
+        "user_id": user_id,
+        "account": account,
+        "import_id": import_id,
+        "now": utcnow().replace(tzinfo=None),
+    }
+    for n, copy_text in chunks:
+        read += n
+        copy_sql = (
+            "COPY import_staging (fingerprint, date, amount_minor, currency, description) "
+            "FROM STDIN (FORMAT csv)"
+        )
+        with raw.cursor() as cur, cur.copy(copy_sql) as copy:
+            copy.write(copy_text)
+        inserted += int(conn.execute(insert, values).rowcount or 0)
+        conn.execute(text("TRUNCATE import_staging"))
     return read, inserted
-
-
-def _reload_counts(conn: Connection, occurrences: Occurrences, dates: set[dt.date], *, pg: bool) -> None:
-    """Counts by base of the rows already passed on these dates (Occurrences dropped them)."""
-    got: dict[dt.date, Counter[str]] = {d: Counter() for d in dates}
-    keys = {(d if pg else d.isoformat()): d for d in dates}
-    query = text(
-        "SELECT date, base, count(*) FROM import_history WHERE date IN :dates GROUP BY date, base"
-    ).bindparams(bindparam("dates", expanding=True))
-    for date, base, n in conn.execute(query, {"dates": list(keys)}):
-        got[keys[date]][base] = n
-    for date, counts in got.items():
-        occurrences.load(date, counts)
 
 
 # ------------------------------------------------------------------------------- status, list, undo

@@ -1,5 +1,5 @@
 """Occurrence numbering in bounded memory: equal to the plain count of earlier identical rows, for any
-file order and chunking, with dropped dates reloaded from the rows already passed."""
+file order and chunking, with dropped dates' counts handed out and loaded back."""
 
 from __future__ import annotations
 
@@ -16,20 +16,20 @@ DAY = dt.date(2026, 3, 1)
 
 
 def number_in_chunks(rows: list[tuple[dt.date, str]], chunk: int, keep: int) -> tuple[list[int], int, int]:
-    """Drives Occurrences the way the importer does; the history is a plain list of passed rows.
-    Returns the numbers, the most counts held after a chunk, and how many dates were reloaded."""
+    """Drives Occurrences the way the importer does; the dropped counts go to a plain dict (the
+    importer's is on disk). Returns the numbers, the most counts held after a chunk, and how many
+    dates were reloaded."""
     occ = Occurrences(keep_dates=keep)
-    history: list[tuple[dt.date, str]] = []
+    spilled: dict[dt.date, Counter[str]] = {}
     got: list[int] = []
     most_kept = reloads = 0
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
         for date in occ.missing(d for d, _ in part):
             reloads += 1
-            occ.load(date, Counter(b for d, b in history if d == date))
+            occ.load(date, spilled.pop(date))
         got.extend(occ.number(d, b) for d, b in part)
-        history.extend(part)
-        occ.end_chunk()
+        spilled.update(occ.end_chunk())
         most_kept = max(most_kept, occ.kept)
     return got, most_kept, reloads
 
@@ -71,9 +71,10 @@ def test_identical_rows_across_a_chunk_boundary_count_on() -> None:
 def test_numbering_a_dropped_date_without_loading_it_is_refused() -> None:
     occ = Occurrences(keep_dates=1)
     occ.number(DAY, "a")
-    occ.end_chunk()
+    occ.number(DAY, "a")
+    assert occ.end_chunk() == {}
     occ.number(DAY + dt.timedelta(days=1), "b")
-    occ.end_chunk()  # DAY is the older date: dropped
+    assert occ.end_chunk() == {DAY: Counter(a=2)}  # DAY is the older date: dropped, counts handed out
     assert occ.missing([DAY]) == {DAY}
     with pytest.raises(RuntimeError, match="dropped"):
         occ.number(DAY, "a")
