@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import os
 import shutil
+import tempfile
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -146,14 +147,10 @@ def line_image(gray: Image, words: list[Word], line: int, *, scale: float, pad: 
 BAND_GAP = 24  # white pixels between stacked bands: wide enough that Tesseract never joins two
 
 
-def ocr_bands(bands: list[Image]) -> list[str]:
-    """Read several line images in ONE Tesseract run (stacked on a white page, --psm 6): each run
-    costs ~0.08 s of start-up, more than reading a line. Returns one text per band."""
-    import pytesseract
+def stack_bands(bands: list[Image]) -> tuple[Image, list[tuple[float, float]]]:
+    """Line images stacked on one white page, and each band's vertical span on it (for split_bands)."""
     from PIL import Image as PILImage
 
-    if not bands:
-        return []
     width = max(b.width for b in bands) + 2 * BAND_GAP
     height = sum(b.height for b in bands) + BAND_GAP * (len(bands) + 1)
     page = PILImage.new("L", (width, height), 255)
@@ -162,10 +159,12 @@ def ocr_bands(bands: list[Image]) -> list[str]:
         page.paste(band, (BAND_GAP, y))
         spans.append((y - BAND_GAP / 2, y + band.height + BAND_GAP / 2))
         y += band.height + BAND_GAP
-    for key, value in _TESS_ENV.items():
-        os.environ.setdefault(key, value)
-    data = pytesseract.image_to_data(page, config=TESSERACT_CONFIG, output_type=pytesseract.Output.DICT)
-    texts: list[list[str]] = [[] for _ in bands]
+    return page, spans
+
+
+def split_bands(data: dict[str, list[Any]], spans: list[tuple[float, float]]) -> list[str]:
+    """The text of each stacked band (by word centre), from the reading of a stack_bands page."""
+    texts: list[list[str]] = [[] for _ in spans]
     for i, raw in enumerate(data["text"]):
         word = str(raw).strip()
         if not word:
@@ -176,6 +175,42 @@ def ocr_bands(bands: list[Image]) -> list[str]:
                 texts[k].append(word)
                 break
     return [" ".join(t) for t in texts]
+
+
+def ocr_bands(bands: list[Image]) -> list[str]:
+    """Read several line images in ONE Tesseract run (stacked on a white page, --psm 6): each run
+    costs ~0.08 s of start-up, more than reading a line. Returns one text per band."""
+    if not bands:
+        return []
+    page, spans = stack_bands(bands)
+    return split_bands(ocr_pages([page])[0], spans)
+
+
+def date_crops(gray: Image, text: str, words: list[Word], *, day_first: bool, today: dt.date) -> list[Image]:
+    """The DATE_REREADS crops of the line the date was (or seems garbled) on; [] when there is none.
+    `gray` is the image `words` were read from."""
+    line = date_line(text, day_first=day_first, latest_year=today.year + 1)
+    if line is None:
+        return []
+    crops = [line_image(gray, words, line, scale=scale, pad=pad) for scale, pad in DATE_REREADS]
+    return [c for c in crops if c is not None]
+
+
+def vote_on_date(fields: ReceiptFields, band_texts: list[str], *, day_first: bool, today: dt.date) -> None:
+    """Vote on the date over the page reading (fields.date, counting PAGE_WEIGHT) and the re-read
+    crops' texts; updates fields when the vote differs from the page."""
+    if not band_texts:
+        return
+    latest = today.year + 1
+    readings: list[tuple[float, dt.date | None]] = [(PAGE_WEIGHT, fields.date)]
+    for text_ in band_texts:
+        found = find_date(text_, day_first=day_first, latest_year=latest)
+        readings.append((1.0, found[2] if found else None))
+    voted = vote_date(readings, latest_year=latest)
+    if voted is not None and voted != fields.date:
+        agree = sum(w for w, d in readings if d == voted) / sum(w for w, _ in readings)
+        fields.date = voted
+        fields.confidence["date"] = round(agree, 2)
 
 
 def reread_date(
@@ -189,20 +224,8 @@ def reread_date(
 ) -> None:
     """Vote on the date over the page reading and DATE_REREADS crops of its line (updates fields).
     `gray` is the image `words` were read from."""
-    latest = today.year + 1
-    line = date_line(text, day_first=day_first, latest_year=latest)
-    if line is None:
-        return
-    readings: list[tuple[float, dt.date | None]] = [(PAGE_WEIGHT, fields.date)]
-    crops = [line_image(gray, words, line, scale=scale, pad=pad) for scale, pad in DATE_REREADS]
-    for text_ in ocr_bands([c for c in crops if c is not None]):
-        found = find_date(text_, day_first=day_first, latest_year=latest)
-        readings.append((1.0, found[2] if found else None))
-    voted = vote_date(readings, latest_year=latest)
-    if voted is not None and voted != fields.date:
-        agree = sum(w for w, d in readings if d == voted) / sum(w for w, _ in readings)
-        fields.date = voted
-        fields.confidence["date"] = round(agree, 2)
+    crops = date_crops(gray, text, words, day_first=day_first, today=today)
+    vote_on_date(fields, ocr_bands(crops), day_first=day_first, today=today)
 
 
 def data_to_words(data: dict[str, list[Any]]) -> tuple[str, list[Word]]:
@@ -234,15 +257,50 @@ def data_to_words(data: dict[str, list[Any]]) -> tuple[str, list[Word]]:
     return "\n".join(" ".join(ws) for ws in lines), words
 
 
-def ocr_text(im: Image, *, config: str = TESSERACT_CONFIG) -> tuple[str, list[Word]]:
-    """One Tesseract pass over a prepared image -> (text, words). Engine failures propagate."""
+def ocr_pages(images: list[Image], *, config: str = TESSERACT_CONFIG) -> list[dict[str, list[Any]]]:
+    """Read one or more images in ONE Tesseract run; an image_to_data dict per image, in order.
+    Engine failures propagate.
+
+    Every run costs ~0.07 s of start-up (model load) whatever it reads, so the readings that depend
+    only on the first pass share a run: Tesseract takes a text file listing images and reads each as
+    its own page, with the same result as separate runs. Images go to disk as uncompressed PGM, not
+    pytesseract's default PNG, whose compression costs 20-50 ms on a full page. Not BMP: Pillow
+    stamps it 96 dpi, which changes --psm 4 layout (PNG and PGM carry no resolution, so Tesseract
+    estimates it, as the tuning runs did)."""
     import pytesseract
+    from PIL import Image as PILImage
 
     for key, value in _TESS_ENV.items():
         # pytesseract runs tesseract with os.environ and has no env argument.
         os.environ.setdefault(key, value)
-    data = pytesseract.image_to_data(im, config=config, output_type=pytesseract.Output.DICT)
-    return data_to_words(data)
+    with tempfile.TemporaryDirectory(prefix="finjobs-ocr-") as tmp:
+        paths = []
+        for k, im in enumerate(images):
+            if im.mode not in ("1", "L", "RGB"):
+                # PNM has no alpha or palette: flatten onto white, as pytesseract does.
+                flat = PILImage.new("L", im.size, 255)
+                flat.paste(im.convert("L"), mask=im.getchannel("A") if "A" in im.getbands() else None)
+                im = flat
+            path = os.path.join(tmp, f"{k}.pnm")
+            im.save(path, "PPM")
+            paths.append(path)
+        target = paths[0]
+        if len(paths) > 1:
+            target = os.path.join(tmp, "pages.txt")
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(paths) + "\n")
+        data = pytesseract.image_to_data(target, config=config, output_type=pytesseract.Output.DICT)
+    pages: list[dict[str, list[Any]]] = [{key: [] for key in data} for _ in images]
+    for i, page_num in enumerate(data["page_num"]):
+        row = pages[int(page_num) - 1]
+        for key, column in data.items():
+            row[key].append(column[i])
+    return pages
+
+
+def ocr_text(im: Image, *, config: str = TESSERACT_CONFIG) -> tuple[str, list[Word]]:
+    """One Tesseract pass over a prepared image -> (text, words). Engine failures propagate."""
+    return data_to_words(ocr_pages([im], config=config)[0])
 
 
 # Tesseract reads best at a certain text size. After the first pass, the page is read again scaled so
@@ -311,8 +369,29 @@ def scan_image(
     gray = preprocess(im)
     text, words = ocr_text(gray)
     fields = parse_receipt(text, words, locale_hint=locale_hint, latest_year=latest)
-    if fields.confidence.get("merchant", 0.0) < HEADER_RETRY_BELOW or fields.date is None:
-        head_text, head_words = ocr_text(header_image(gray))
+    day_first = day_first_for(locale_hint, fields.currency)
+
+    # The other --psm 6 readings depend only on the first one, so they share one Tesseract run:
+    # the page scaled to TARGET_TEXT_PX (for the total), the header (when the merchant or date is
+    # unsure) and the stacked crops of the date line.
+    scale = rescale_factor(words)
+    page = scaled(gray, scale, words)
+    want_header = fields.confidence.get("merchant", 0.0) < HEADER_RETRY_BELOW or fields.date is None
+    crops = date_crops(gray, text, words, day_first=day_first, today=today)
+    batch: list[Image] = []
+    if scale != 1.0:
+        batch.append(page)
+    if want_header:
+        batch.append(header_image(gray))
+    spans: list[tuple[float, float]] = []
+    if crops:
+        band_page, spans = stack_bands(crops)
+        batch.append(band_page)
+    results = iter(ocr_pages(batch)) if batch else iter(())
+
+    readings = [(text, words) if scale == 1.0 else data_to_words(next(results))]
+    if want_header:
+        head_text, head_words = data_to_words(next(results))
         head = parse_receipt(head_text, head_words, locale_hint=locale_hint, latest_year=latest)
         if head.confidence.get("merchant", 0.0) > fields.confidence.get("merchant", 0.0):
             fields.merchant = head.merchant
@@ -320,12 +399,9 @@ def scan_image(
         if fields.date is None and head.date is not None:
             fields.date = head.date
             fields.confidence["date"] = head.confidence["date"]
-    day_first = day_first_for(locale_hint, fields.currency)
+    band_texts = split_bands(next(results), spans) if crops else []
 
-    # Further readings of the page for the total (and for the date when the first pass found none).
-    scale = rescale_factor(words)
-    page = scaled(gray, scale, words)
-    readings = [(text, words) if scale == 1.0 else ocr_text(page)]
+    # A --psm 4 reading for the total when the (scaled) reading's evidence is weak.
     if max(total_scores(readings[0][0]).values(), default=0.0) < TOTAL_RETRY_BELOW:
         readings.append(ocr_text(page, config=SECOND_CONFIG))
     total, total_conf = combine_totals([t for t, _ in readings])
@@ -333,7 +409,7 @@ def scan_image(
         fields.total_minor = to_minor(total, fields.currency or "XXX")
         fields.confidence["total"] = total_conf
 
-    reread_date(gray, text, words, fields, day_first=day_first, today=today)
+    vote_on_date(fields, band_texts, day_first=day_first, today=today)
     if fields.date is not None:
         return fields
     # No date on the first pass, its garbled date line or the header: take it from another reading

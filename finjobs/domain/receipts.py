@@ -103,7 +103,7 @@ def _rx(*words: str) -> re.Pattern[str]:
 
 # Malay receipt words too: JUMLAH = total, TUNAI = cash, BAKI = change.
 _TOTAL = _rx("TOTAL", "JUMLAH")
-_STRONG_TOTAL = _rx(
+_STRONG_LABEL = _rx(
     "GRAND TOTAL",
     "ROUNDED TOTAL",
     "TOTAL ROUNDED",
@@ -120,20 +120,23 @@ _STRONG_TOTAL = _rx(
     "NET AMT",
     "JUMLAH BESAR",
     "AMOUNT PAYABLE",
-    "INCLUSIVE",
-    "INCL",
     "TOTAL (RM)",
     "TOTAL RM",
     "TOTAL MYR",
-    "CLUSIV",
 )
+# "Inclusive (of GST)" marks the amount due ("Total Sales (Inclusive of GST)", often garbled to
+# "...clusivs"), unless the line only states the tax a total includes ("(Inclusive) GST 6% 33.57").
+_INCLUSIVE = _rx("INCLUSIVE", "INCL", "CLUSIV")
+_STRONG_TOTAL = re.compile(_STRONG_LABEL.pattern + "|" + _INCLUSIVE.pattern, re.IGNORECASE)
+_RATE = re.compile(r"\d\s?%")
 _WEAK_TOTAL = _rx("SUB TOTAL", "SUBTOTAL", "EXCL")
 _COUNT_TOTAL = _rx("TOTAL QTY", "TOTAL ITEM", "QTY", "ITEMS", "TOTAL QUANTITY", "COUNT")
 _NOT_TOTAL = _rx("TOTAL GST", "TOTAL TAX", "GST", "TAX", "DISCOUNT", "SAVING", "SERVICE", "POINT", "CHANGE")
 _TENDER = _rx("CASH", "TENDER", "PAID", "PAYMENT", "VISA", "MASTER", "CARD", "RECEIVED", "TUNAI")
 _CHANGE = _rx("CHANGE", "BALANCE", "CHNG", "BAKI")
 _ROUNDING = _rx("ROUNDING", "ROUND ADJ", "ADJUSTMENT", "ROUNDING ADJ", "ROUND")
-_SUMMARY = _rx("SUMMARY", "TAX CODE")
+_SUMMARY = _rx("SUMMARY")
+_TAX_CODE = _rx("TAX CODE")
 _TAX = _rx("GST", "TAX", "SST", "VAT")
 _DATE_KW = _rx("DATE", "TARIKH")
 _ITEM_HEADER = _rx("DESC", "ITEM", "QTY", "PRICE", "AMOUNT", "AMT")
@@ -217,6 +220,14 @@ def _classify(line: str) -> str:
     if _CHANGE.search(line):
         return "change"
     strong = bool(_STRONG_TOTAL.search(line))
+    if (
+        strong
+        and not _STRONG_LABEL.search(line)
+        and not _TOTAL.search(line)
+        and _TAX.search(line)
+        and _RATE.search(line)
+    ):
+        return "tax"
     if _ROUNDING.search(line) and not strong:
         return "rounding"
     if _COUNT_TOTAL.search(line):
@@ -242,10 +253,12 @@ _KIND_SCORE = {"strong": 10.0, "total": 8.0, "weak": 3.0, "tender": 2.0, "none":
 def _collect_amounts(lines: list[str]) -> list[_Amt]:
     out: list[_Amt] = []
     pending: str | None = None  # a keyword line with no number: its amount is often on the next line
-    in_summary = False
+    in_summary = paid = False
     for i, line in enumerate(lines):
         # A GST/tax summary table repeats subtotal and tax under "TOTAL"; it never holds the amount due.
-        in_summary = in_summary or bool(_SUMMARY.search(line))
+        # "Tax Code" heads that table, but also a column of the item table ("Price Tax Tax Code"):
+        # it opens the summary only below a total or payment line.
+        in_summary = in_summary or bool(_SUMMARY.search(line) or (paid and _TAX_CODE.search(line)))
         kind = "tax" if in_summary else _classify(line)
         values = _amounts(line)
         if not values:
@@ -254,6 +267,7 @@ def _collect_amounts(lines: list[str]) -> list[_Amt]:
         if kind == "none" and pending:
             kind = pending
         pending = None
+        paid = paid or kind in ("strong", "total", "tender", "change")
         # The rightmost number is the amount column; others on the line are qty/unit price.
         out.append(_Amt(values[-1], i, kind))
         out.extend(_Amt(v, i, "none" if kind != "tax" else "tax") for v in values[:-1])
@@ -291,6 +305,18 @@ def _score_totals(amts: list[_Amt], item_sum: Decimal | None) -> dict[Decimal, f
     exact_tender = {t for t in tenders for c in changes if c == 0}
     adjust = [Decimal(0), *roundings, *(-r for r in roundings)]
     rounded = {v + r for v in labelled for r in adjust if r}
+    # "TOTAL 23.26 / ROUNDING ADJ -0.01 / TOTAL 23.25": both totals are one rounding apart, but the
+    # amount due is the one printed after the rounding line.
+    rounding_lines = [a.line for a in by_kind.get("rounding", []) if 0 < abs(a.value) < 1]
+    labelled_at = [a for a in amts if a.kind in ("strong", "total")]
+    final_rounded = {
+        b.value
+        for b in labelled_at
+        for a in labelled_at
+        if abs(b.value - a.value) in roundings
+        and any(a.line < r < b.line for r in rounding_lines)
+        and b.value != a.value
+    }
     # Tax is a fraction of the subtotal (rates run to ~25%): a bigger "tax" is a misfiled total line.
     with_tax = {w + t + r for w in weak for t in taxes if 0 < t <= w * _MAX_TAX_RATE for r in adjust}
 
@@ -319,6 +345,8 @@ def _score_totals(amts: list[_Amt], item_sum: Decimal | None) -> dict[Decimal, f
             bonus += 11.0 if v in printed else 3.0
         if v in rounded:
             bonus += 4.0
+        if v in final_rounded:
+            bonus += 3.0
         if v in with_tax:
             bonus += 8.0 if v in printed else 5.0
         if item_sum is not None and v == item_sum:
@@ -573,7 +601,10 @@ def _clean_name(line: str) -> str:
     line = re.sub(r"[^\w&.,'()/@+ -]", " ", line)
     tokens = line.split()
     # Stray marks Tesseract reads at the ends of a header line: "7 AEON CO. (M) BHD h)".
+    # A two-digit number is not a mark but part of the name ("99 SPEED MART", "32 PUB & BISTRO").
     while tokens and len(tokens[0]) <= 2 and not any(c.isupper() for c in tokens[0]):
+        if re.fullmatch(r"\d\d", tokens[0]) and len(tokens) > 1 and re.match(r"[A-Z]{2}", tokens[1]):
+            break
         tokens.pop(0)
     while tokens and len(tokens[-1]) <= 2 and tokens[-1] != "&" and not any(c.isupper() for c in tokens[-1]):
         tokens.pop()

@@ -200,3 +200,41 @@ def test_scaled_readings_fix_a_total_the_first_pass_misreads(n: str, first_pass:
     fields = ocr.scan_image(photo(n), source=f"{n}.jpg", locale_hint="MY", today=date(2019, 6, 1))
     assert fields.to_dict()["total"] == label(n)["total"]
     assert 0.0 < fields.confidence["total"] <= 1.0
+
+
+# --- one Tesseract run for several images ------------------------------------------------------------
+
+
+def _drawn(text: str) -> Image.Image:
+    from PIL import ImageDraw, ImageFont
+
+    im = Image.new("L", (460, 60), 255)
+    ImageDraw.Draw(im).text((10, 10), text, fill=0, font=ImageFont.load_default(size=32))
+    return im
+
+
+def test_ocr_pages_reads_each_image_as_separate_runs_do() -> None:
+    images = [_drawn("TOTAL RM 12.34"), _drawn("DATE 14/03/2018"), _drawn("THANK YOU")]
+    together = ocr.ocr_pages(images)
+    alone = [ocr.ocr_pages([im])[0] for im in images]
+    assert len(together) == 3
+    for joint, single in zip(together, alone, strict=True):
+        assert [t for t in joint["text"] if t.strip()] == [t for t in single["text"] if t.strip()]
+        assert joint["left"] == single["left"] and joint["top"] == single["top"]
+    assert [ocr.data_to_words(d)[0] for d in together] == ["TOTAL RM 12.34", "DATE 14/03/2018", "THANK YOU"]
+    # PNM holds no alpha: a transparent PNG-style image is flattened onto white first.
+    clear = Image.new("RGBA", (460, 60), (0, 0, 0, 0))
+    clear.paste(images[0].convert("RGBA"), mask=images[0].point(lambda v: 255 - v))
+    assert ocr.ocr_text(clear)[0] == "TOTAL RM 12.34"
+
+
+@needs_data
+def test_page_files_carry_no_resolution_like_pytesseracts_png() -> None:
+    """The --psm 4 layout depends on the image resolution: a BMP (stamped 96 dpi by Pillow) read
+    held-out receipt 046 differently from pytesseract's own PNG route, which the tuning used."""
+    gray = ocr.preprocess(ocr.load_image(photo("046")))
+    _, words = ocr.ocr_text(gray)
+    page = ocr.scaled(gray, ocr.rescale_factor(words), words)
+    ours = ocr.ocr_pages([page], config=ocr.SECOND_CONFIG)[0]
+    theirs = pytesseract.image_to_data(page, config=ocr.SECOND_CONFIG, output_type=pytesseract.Output.DICT)
+    assert ours["text"] == theirs["text"]

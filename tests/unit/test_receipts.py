@@ -574,3 +574,94 @@ def test_subtotal_plus_tax_needs_a_tax_smaller_than_the_subtotal() -> None:
     assert Decimal("289.36") not in scores  # 144.68 + a "tax" of 144.68 is no total
     assert scores[Decimal("153.36")] == max(scores.values())  # 144.68 + 8.68
     assert combine_totals([TEO_HENG_TAIL]) == (Decimal("153.36"), 0.31)
+
+
+# --- general classes of misreading, each seen on a held-out receipt (040-079), verbatim OCR text ------
+
+# A rounding line between two totals one rounding apart: the amount due is the total printed after
+# it, even though the "Inclusive of GST" line above carries the stronger label.
+ROUNDED_AFTER_INCLUSIVE = """Qty Description Total TAX
+1 205 SUNG NON RAM CHUA 9.90 SR
+205 Sweet &Sour Pork Ribs
+1 217 Tau Hu tion Thit Chi 9.90 &R
+217 Stuff Meat Tou Fu
+1 605 TRA DA 1.50 SR
+605 Vietnamese Iced Tea
+Total (Excluding G81): 21,30
+Serv. Charge (3%): 0.65
+GST payable (6%): 1.31
+Total (Inclusive of GST): 23.26
+Rounding Adj: ~0.01
+TOTAL: 23.25
+Closed: 29-10-2017
+Server: Cashier A
+GST Summary Amount (RM) Tax(RM)"""
+
+# "Tax Code" as a column of the item table header is not the GST summary table (which "Tax Code"
+# also heads): the totals below it still count.
+TAX_CODE_COLUMN = """QTY UOM UNITAmt Exc. Amt Inc. GST
+Price Tax Tax Code
+WALL'S TOPTEN CHOCOLATE 73ML
+1 WALK 1.60 1.60 1.60 ZRL
+WALL'S TOPTEN CHOCOLATE 73ML
+1 WALK 1 60 1.60 1.60 ZRL
+MAGNUM ALMOND 90ML
+1 WALK 4.50 4.50 450 ZRL
+Cloud 9 plus 22g
+1 WALK 0.50 0.50 0.50 ZRL
+*Total Qty: 4.00 8 20
+Total Includes GST 0% 8.20
+Customer's Payment
+Cash 20.20
+Change 12.00
+GST Summary Amount(RM) Tax (RM)
+ZRL=0% 8.20 0.00"""
+
+# "(Inclusive) GST 6% 33,57" states the tax a total includes: without a TOTAL word on the line it
+# is a tax line, not the amount due ("Total" is on the lines below; "§" is a misread 5).
+INCLUSIVE_TAX_RATE = """1 Sour Apple Mojite SR 18.90
+1 Berry Easy SR 18.90
+{Aust Rib-eye Steak SR 74,90
+1 Fruity Garden Salad Sp ° 23.90
+2 HH Asahi 1+1/2 SR 77.80
+————“s total: SS*~S*S«S
+(Inciusive) GST 6% 33,57
+Total :
+19:92:35 "Total: §93.10
+aS Simm SCS*«S TR) Tea)
+SR= 6h §59,53 33.57
+§$= 0% 0.00 0"""
+
+
+@pytest.mark.parametrize(
+    ("text", "total"),
+    [(ROUNDED_AFTER_INCLUSIVE, "23.25"), (TAX_CODE_COLUMN, "8.20"), (INCLUSIVE_TAX_RATE, "593.10")],
+)
+def test_total_general_misreadings(text: str, total: str) -> None:
+    assert parse_receipt(text, locale_hint="MY").to_dict()["total"] == total
+
+
+def test_rounding_direction_and_inclusive_rules_keep_their_counterparts() -> None:
+    # The total BEFORE the rounding line does not get the bonus when it is the only one printed.
+    assert parse_receipt("TOTAL 23.26\nROUNDING ADJ -0.01\n", locale_hint="MY").to_dict()["total"] == "23.26"
+    # "Total ... Includes GST 0%" still names the amount due (a TOTAL word is on the line).
+    assert parse_receipt("Total Includes GST 0% 8.20\nCash 10.00\n").to_dict()["total"] == "8.20"
+    # "Tax Code" below the payment lines still opens the summary table, whose TOTAL is not the total.
+    text = "Nett Total 10.60\nCash 20.00\nChange 9.40\nTax Code Amount Tax\nSR 10.00 0.60\nTotal 99.00 0.60\n"
+    assert parse_receipt(text, locale_hint="MY").to_dict()["total"] == "10.60"
+
+
+@pytest.mark.parametrize(
+    ("text", "merchant"),
+    [
+        # A leading two-digit number is part of a shop name, not a stray mark ...
+        (
+            "99 SPEED MART S/B (519537-X)\nLOT PJ. 2811, JALAN ANGSA,\nTAMAN BERKELEY\n44150 KLANG, SELANGOR",
+            "99 SPEED MART S/B",
+        ),
+        # ... while a one-character mark before the name still goes.
+        ("7 AEON CO. (M) BHD h)\nTAX INVOICE\n", "AEON CO. (M) BHD"),
+    ],
+)
+def test_merchant_leading_number(text: str, merchant: str) -> None:
+    assert parse_receipt(text).merchant == merchant
