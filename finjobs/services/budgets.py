@@ -9,19 +9,35 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Date,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from finjobs.db.models import Budget as BudgetRow
 from finjobs.db.models import Category, Transaction, utcnow
-from finjobs.domain.budgets import Budget, budget_status, evaluate_budget
+from finjobs.domain.budgets import Budget, active_budget, budget_status, evaluate_budget
 from finjobs.domain.insights import InsightDraft
 from finjobs.domain.money import to_minor
 from finjobs.errors import InputError
@@ -41,7 +57,7 @@ def threshold_fraction(pct: int) -> Decimal:
     return Decimal(pct) / 100
 
 
-def _in_force(b: Any, today: dt.date) -> ColumnElement[bool]:
+def _in_force(b: Any, today: Any) -> ColumnElement[bool]:
     return and_(
         b.c.is_active.is_(True),
         b.c.deleted_at.is_(None),
@@ -56,28 +72,44 @@ def _scope(
     user_range: tuple[int, int] | None = None,
     user_ids: Sequence[int] | None = None,
     budget_ids: Sequence[int] | None = None,
+    arrays: bool = False,
 ) -> list[ColumnElement[bool]]:
-    """WHERE clauses picking the in-force budgets in scope."""
+    """WHERE clauses picking the in-force budgets in scope, their values bound by the names
+    _scope_params gives. `arrays` (PostgreSQL): each id list is one array parameter, so the SQL text
+    is the same whatever its length."""
     b = BudgetRow.__table__
-    scope: list[ColumnElement[bool]] = [_in_force(b, today)]
+    scope: list[ColumnElement[bool]] = [_in_force(b, bindparam("today", today, type_=Date))]
     if user_range is not None:
-        scope.append(b.c.user_id.between(*user_range))
-    if user_ids is not None:
-        scope.append(b.c.user_id.in_(list(user_ids)))
-    if budget_ids is not None:
-        scope.append(b.c.id.in_(list(budget_ids)))
+        lo, hi = bindparam("lo", user_range[0], BigInteger), bindparam("hi", user_range[1], BigInteger)
+        scope.append(b.c.user_id.between(lo, hi))
+    for column, name, ids in ((b.c.user_id, "user_ids", user_ids), (b.c.id, "budget_ids", budget_ids)):
+        if ids is None:
+            continue
+        if arrays:
+            scope.append(column == any_(bindparam(name, list(ids), type_=ARRAY(BigInteger))))
+        else:
+            scope.append(column.in_(bindparam(name, list(ids), expanding=True)))
     return scope
+
+
+def _scope_params(today: dt.date, **scope: Any) -> dict[str, Any]:
+    """The values of _scope's bind parameters, by name."""
+    params: dict[str, Any] = {"today": today}
+    if scope.get("user_range") is not None:
+        params["lo"], params["hi"] = scope["user_range"]
+    for name in ("user_ids", "budget_ids"):
+        if scope.get(name) is not None:
+            params[name] = list(scope[name])
+    return params
 
 
 # Columns of a budget row as the queries below return it, in this order.
 _ID, _USER, _CATEGORY, _AMOUNT, _CURRENCY, _START, _END, _PCT = range(8)
 
 
-def budget_rows(session: Session, today: dt.date, **scope: Any) -> list[Any]:
-    """The in-force budgets in scope as rows (id, user_id, category_id, amount_minor, currency,
-    start_date, end_date, alert_threshold_pct), in id order."""
+def _budgets_select(today: dt.date, **scope: Any) -> Select[Any]:
     b = BudgetRow.__table__
-    stmt = (
+    return (
         select(
             b.c.id,
             b.c.user_id,
@@ -91,21 +123,43 @@ def budget_rows(session: Session, today: dt.date, **scope: Any) -> list[Any]:
         .where(*_scope(today, **scope))
         .order_by(b.c.id)
     )
-    return _fetch_all(session, stmt)
 
 
-def _fetch_all(session: Session, stmt: Select[Any]) -> list[Any]:
-    """Every row of `stmt`, fetched at once. On PostgreSQL straight from the driver as tuples:
-    SQLAlchemy's Row wrapping costs more than the rows' transfer on these 10,000-row answers (whose
-    parameters are plain dates, ints and lists). Elsewhere through SQLAlchemy, whose result
-    processing SQLite's dates need."""
+def budget_rows(session: Session, today: dt.date, **scope: Any) -> list[Any]:
+    """The in-force budgets in scope as rows (id, user_id, category_id, amount_minor, currency,
+    start_date, end_date, alert_threshold_pct), in id order."""
     conn = session.connection()
     if conn.dialect.name != "postgresql":
-        return list(conn.execute(stmt).all())
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    driver: Any = conn.connection.driver_connection  # psycopg.Connection
-    with driver.cursor() as cur:
-        cur.execute(str(compiled), compiled.params)
+        return list(conn.execute(_budgets_select(today, **scope)).all())
+    shape = ("budgets", *sorted(k for k, v in scope.items() if v is not None))
+    sql = _pg_sql(conn, shape, lambda: _budgets_select(today, arrays=True, **scope))
+    return _pg_fetch(conn, sql, _scope_params(today, **scope))
+
+
+# PostgreSQL statements' SQL text by shape: each is a function of its shape alone, its values bound by
+# name, so it is compiled once per process, not on every call (0.5-1 ms a statement).
+_PG_SQL: dict[tuple[Any, ...], str] = {}
+
+
+def _pg_sql(conn: Connection, shape: tuple[Any, ...], build: Callable[[], Select[Any]]) -> str:
+    key = (conn.dialect.driver, *shape)
+    sql = _PG_SQL.get(key)
+    if sql is None:
+        sql = _PG_SQL[key] = str(build().compile(dialect=conn.dialect))
+    return sql
+
+
+def _driver(conn: Connection) -> Any:
+    """The psycopg connection under a PostgreSQL connection (in its transaction)."""
+    return conn.connection.driver_connection
+
+
+def _pg_fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Every row, fetched at once straight from the driver as tuples: SQLAlchemy's Row wrapping costs
+    more than the rows' transfer on these 10,000-row answers. (Elsewhere the queries go through
+    SQLAlchemy, whose result processing SQLite's dates need.)"""
+    with _driver(conn).cursor() as cur:
+        cur.execute(sql, params)
         rows: list[Any] = cur.fetchall()
     return rows
 
@@ -121,7 +175,7 @@ def expense_sums_select(
 ) -> Select[Any]:
     """The one aggregate query: posted expenses (amount_minor < 0) dated since..today, summed per
     (user, category[, currency when several are in scope][, day when `per_day`]), for the users in
-    scope.
+    scope. Its values are bound by name: since, today, currency (one in scope) or currencies, users.
 
     The expense test is written with literals, not parameters, so PostgreSQL can prove it implies
     ix_transactions_expenses' WHERE and read that partial index alone: it carries category, amount
@@ -129,26 +183,25 @@ def expense_sums_select(
     without ANALYZE) may rank ix_transactions_user_date level with it; either way it probes by
     (user_id, date).
     `user_ids` (PostgreSQL) become one array parameter the planner sees: one index descent per
-    user into their (user_id, date) window. Otherwise `user_scope`, a subquery of user ids."""
-    from sqlalchemy import literal_column
-
+    user into their (user_id, date) window; several currencies are an array too. Otherwise
+    `user_scope`, a subquery of user ids."""
     t = Transaction.__table__
     where: list[ColumnElement[bool]] = [
         t.c.amount_minor < literal_column("0"),
         t.c.status == literal_column("'posted'"),
-        t.c.date >= since,
-        t.c.date <= today,
+        t.c.date >= bindparam("since", since, type_=Date),
+        t.c.date <= bindparam("today", today, type_=Date),
     ]
     keys: list[Any] = [t.c.user_id, t.c.category_id]
     if len(currencies) == 1:
-        where.append(t.c.currency == currencies[0])
+        where.append(t.c.currency == bindparam("currency", currencies[0], type_=String))
+    elif user_ids is not None:
+        where.append(t.c.currency == any_(bindparam("currencies", list(currencies), type_=ARRAY(String))))
+        keys.append(t.c.currency)
     else:
-        where.append(t.c.currency.in_(list(currencies)))
+        where.append(t.c.currency.in_(bindparam("currencies", list(currencies), expanding=True)))
         keys.append(t.c.currency)
     if user_ids is not None:
-        from sqlalchemy import any_, bindparam
-        from sqlalchemy.dialects.postgresql import ARRAY
-
         # One array parameter instead of a placeholder per user (psycopg parses every placeholder).
         where.append(t.c.user_id == any_(bindparam("users", list(user_ids), type_=ARRAY(BigInteger))))
     elif user_scope is not None:
@@ -175,42 +228,58 @@ def spent_amounts(
     day and each budget adds the days from its own start."""
     if not rows:
         return []
-    starts = {r[_START] for r in rows}
+    starts = set(map(itemgetter(_START), rows))
     since, per_day = min(starts), len(starts) > 1
-    currencies = sorted({r[_CURRENCY] for r in rows})
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+    currencies = sorted(set(map(itemgetter(_CURRENCY), rows)))
+    multi = len(currencies) > 1
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
         # JIT compiles for longer (~50 ms) than it saves here; a whole-table run's hash fits in 32 MB.
-        session.execute(text("SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"))
-        users: list[int] | None = list({r[_USER] for r in rows})
-        user_scope = None
+        with _driver(conn).cursor() as cur:
+            cur.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)")
+        users = list(set(map(itemgetter(_USER), rows)))
+        sql = _pg_sql(
+            conn,
+            ("sums", multi, per_day),
+            lambda: expense_sums_select(
+                today, since=since, currencies=currencies, per_day=per_day, user_ids=users
+            ),
+        )
+        params: dict[str, Any] = {"since": since, "today": today, "users": users}
+        if multi:
+            params["currencies"] = currencies
+        else:
+            params["currency"] = currencies[0]
+        sums = _pg_fetch(conn, sql, params)
     else:
-        users = None
         # SQLite: the users in scope as a subquery (no variable limit, and it probes the index per user)
         user_scope = select(BudgetRow.__table__.c.user_id).where(*_scope(today, **scope))
-    stmt = expense_sums_select(
-        today, since=since, currencies=currencies, per_day=per_day, user_ids=users, user_scope=user_scope
-    )
-    sums = _fetch_all(session, stmt)
-    # Sums keyed by (user[, currency]) for all-spending budgets and (user, category[, currency]) for
-    # the others; with one currency in scope the query filters on it and leaves it out of the keys.
-    # Uncategorised spending is keyed (user, None): no category budget has that key.
-    multi = len(currencies) > 1
+        stmt = expense_sums_select(
+            today, since=since, currencies=currencies, per_day=per_day, user_scope=user_scope
+        )
+        sums = list(conn.execute(stmt).all())
     if not per_day:
-        by_category: dict[Any, int] = {}
-        by_user: dict[Any, int] = {}
+        # Per owner, (user) or (user, currency) when several are in scope, its sums by category
+        # (uncategorised under None, which no category budget has); their total is what an
+        # all-spending budget has spent. With one currency the query filters on it and leaves it out.
+        by_owner: dict[Any, dict[int | None, int]] = {}
+        for owner, category, total in (((r[0], r[2]), r[1], r[3]) for r in sums) if multi else sums:
+            categories = by_owner.get(owner)
+            if categories is None:
+                categories = by_owner[owner] = {}
+            categories[category] = total
+        totals = {owner: sum(categories.values()) for owner, categories in by_owner.items()}
+        no_sums: dict[int | None, int] = {}
         if multi:
-            for user, category, currency, total in sums:
-                by_category[user, category, currency] = total
-                by_user[user, currency] = by_user.get((user, currency), 0) + total
             return [
-                -by_user.get((r[1], r[4]), 0) if r[2] is None else -by_category.get((r[1], r[2], r[4]), 0)
+                -totals.get((r[1], r[4]), 0)
+                if r[2] is None
+                else -by_owner.get((r[1], r[4]), no_sums).get(r[2], 0)
                 for r in rows
             ]
-        by_category = {(user, category): total for user, category, total in sums}
-        for user, _, total in sums:
-            by_user[user] = by_user.get(user, 0) + total
-        return [-by_user.get(r[1], 0) if r[2] is None else -by_category.get((r[1], r[2]), 0) for r in rows]
+        return [
+            -totals.get(r[1], 0) if r[2] is None else -by_owner.get(r[1], no_sums).get(r[2], 0) for r in rows
+        ]
     # Budgets in scope start on different days: per-day sums, each budget adds those from its start.
     days: dict[Any, list[tuple[dt.date, int]]] = {}
     for row in sums:
@@ -227,12 +296,27 @@ def spent_amounts(
     return out
 
 
-def _could_alert(row: tuple[Any, ...], spent: int) -> bool:
+def _could_alert(row: Sequence[Any], spent: int) -> bool:
     """A necessary condition for any alert: over half the amount (a projection needs it, exceeded
     implies it) or at the warning threshold. The domain rules still decide."""
     amount: int = row[_AMOUNT]
     pct: int = row[_PCT]
     return 2 * spent > amount or 100 * spent >= amount * pct
+
+
+def budgets_of_rows(rows: Iterable[tuple[Sequence[Any], int]]) -> list[tuple[Budget, int]]:
+    """(domain Budget, spent) for each (budget row, spent): budget_rows' columns, in force. A row the
+    domain rejects (threshold 0, end before start, negative amount) is logged and skipped."""
+    out: list[tuple[Budget, int]] = []
+    for row, spent in rows:
+        id_, user, category, amount, currency, start, end, pct = row
+        try:
+            budget = active_budget(id_, user, category, amount, currency, start, end, threshold_fraction(pct))
+        except InputError as exc:
+            log.warning("budget %s skipped: %s", id_, exc)
+            continue
+        out.append((budget, spent))
+    return out
 
 
 @dataclass(frozen=True)
@@ -253,17 +337,12 @@ def spent_in_scope(session: Session, today: dt.date, *, alerting_only: bool = Fa
     rows = budget_rows(session, today, **scope)
     if not rows:
         return Spent([], 0, [])
-    pairs = []
-    for r, spent in zip(rows, spent_amounts(session, today, rows, **scope), strict=True):
-        if alerting_only and not _could_alert(r, spent):
-            continue
-        try:
-            budget = Budget(r[0], r[1], r[2], r[3], r[4], r[5], r[6], threshold_fraction(r[7]))
-        except InputError as exc:  # a row the domain rejects (threshold 0, end before start)
-            log.warning("budget %s skipped: %s", r[_ID], exc)
-            continue
-        pairs.append((budget, spent))
-    return Spent(pairs, len(rows), sorted({r[_USER] for r in rows}))
+    spent = spent_amounts(session, today, rows, **scope)
+    if alerting_only:
+        pairs = budgets_of_rows((r, v) for r, v in zip(rows, spent, strict=True) if _could_alert(r, v))
+    else:
+        pairs = budgets_of_rows(zip(rows, spent, strict=True))
+    return Spent(pairs, len(rows), sorted(set(map(itemgetter(_USER), rows))))
 
 
 def spent_by_budget(session: Session, today: dt.date, **scope: Any) -> list[tuple[Budget, int]]:

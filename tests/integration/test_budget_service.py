@@ -376,7 +376,8 @@ def _reference(budgets: list[tuple], txns: list[tuple], today: dt.date, users: s
 
 def test_spent_matches_a_budget_by_budget_reference_on_random_ledgers(stack: Stack) -> None:
     """Random ledgers, every query shape: one start date or several, one currency or two, the whole
-    table, a user range, given users. The one aggregate query agrees with the definition."""
+    table, a user range, given users, given budgets. The one aggregate query agrees with the
+    definition."""
     all_budgets: list[tuple] = []  # type: ignore[type-arg]
     all_txns: list[tuple] = []  # type: ignore[type-arg]
     everyone: set[int] = set()
@@ -400,6 +401,11 @@ def test_spent_matches_a_budget_by_budget_reference_on_random_ledgers(stack: Sta
             for scope, in_scope in scopes:
                 got = {b.id: v for b, v in spent_by_budget(s, D15, **scope)}
                 assert got == _reference(all_budgets, all_txns, D15, in_scope), (seed, scope)
+            # Given budgets (in force or not): those in force, with the same figures.
+            picked = [b[0] for b in rng.sample(all_budgets, min(5, len(all_budgets)))]
+            got = {b.id: v for b, v in spent_by_budget(s, D15, budget_ids=picked)}
+            expected = _reference(all_budgets, all_txns, D15, everyone)
+            assert got == {k: v for k, v in expected.items() if k in picked}, (seed, picked)
 
 
 def test_the_aggregate_reads_the_partial_expense_index(db_url: str) -> None:

@@ -1,4 +1,5 @@
-"""Budget alert rules at their boundaries, and the status read. Pure: no I/O."""
+"""Budget alert rules at their boundaries, the status read, and the cheap builder of active budgets
+(active_budget, and the service's budgets_of_rows over it, pure). No I/O."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from finjobs.domain.budgets import Budget, budget_status, evaluate_budget, in_force
 from finjobs.errors import InputError
+from finjobs.services.budgets import budgets_of_rows, threshold_fraction
 
 # A 30-day period: Nov 1..30. On Nov 20 days_left = 10, on Nov 21 days_left = 9.
 START, END = date(2026, 11, 1), date(2026, 11, 30)
@@ -218,3 +220,45 @@ def test_rules_are_consistent(amount: int, spent: int, day: int, threshold: Deci
     assert not ("budget_exceeded" in kinds and "budget_warning" in kinds)
     if "budget_projection" in kinds:
         assert spent * 2 > amount and (END - today).days < 10 and spent <= amount
+
+
+budget_row = st.tuples(
+    st.integers(min_value=1, max_value=2**40),  # id
+    st.integers(min_value=1, max_value=2**40),  # user_id
+    st.none() | st.integers(min_value=1, max_value=2**40),  # category_id
+    st.integers(min_value=-3, max_value=10**12),  # amount_minor (negative: the domain rejects it)
+    st.sampled_from(["USD", "EUR", "JPY"]),
+    st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)),  # start_date
+    st.dates(min_value=date(2025, 12, 1), max_value=date(2027, 1, 31)),  # end_date, maybe before start
+    st.integers(min_value=-2, max_value=103),  # alert_threshold_pct, valid 1..100
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(batch=st.lists(st.tuples(budget_row, st.integers(min_value=0, max_value=10**12)), max_size=8))
+def test_budgets_of_rows_builds_what_the_constructor_builds(batch: list) -> None:
+    """Every row gives the Budget the constructor gives (same fields, equality, hash, repr), paired
+    with its spent, in order; a row the constructor rejects is left out. (Were a field added to
+    Budget and not to active_budget, vars() would differ here.)"""
+    expected = []
+    for (id_, user, category, amount, currency, start, end, pct), spent in batch:
+        try:
+            budget = Budget(id_, user, category, amount, currency, start, end, threshold_fraction(pct))
+        except InputError:
+            continue
+        expected.append((budget, spent))
+    got = budgets_of_rows(batch)
+    assert got == expected
+    for (g, g_spent), (e, e_spent) in zip(got, expected, strict=True):
+        assert type(g) is Budget and vars(g) == vars(e) and g_spent == e_spent
+        assert hash(g) == hash(e) and repr(g) == repr(e)
+        assert replace(g, amount_minor=1) == replace(e, amount_minor=1)
+
+
+def test_budgets_of_rows_logs_and_skips_a_rejected_row(caplog: pytest.LogCaptureFixture) -> None:
+    good = (1, 2, None, 100, "USD", START, END, 80)
+    zero_threshold = (3, 2, None, 100, "USD", START, END, 0)
+    ends_early = (4, 2, 9, 100, "USD", END, START, 80)
+    got = budgets_of_rows([(good, 5), (zero_threshold, 6), (ends_early, 7)])
+    assert [(b.id, b.alert_threshold, spent) for b, spent in got] == [(1, Decimal("0.8"), 5)]
+    assert "budget 3 skipped" in caplog.text and "budget 4 skipped" in caplog.text
