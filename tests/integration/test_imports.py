@@ -293,6 +293,21 @@ def test_unknown_options_are_refused_before_anything_is_stored(
         assert s.scalar(select(func.count()).select_from(CsvImportLog)) == 0
 
 
+def test_an_account_name_with_quotes_is_stored_as_given_and_control_characters_are_refused(
+    stack: Stack, user: dict, tmp_path: Path
+) -> None:
+    path = tmp_path / "q.csv"
+    path.write_bytes(csv_bytes(30))
+    name = "Joe's card'); DROP TABLE transactions; --"
+    assert import_file(stack, path, "--account", name)["imported"] == 30
+    with stack.session() as s:
+        assert set(s.scalars(select(Transaction.account))) == {name}
+    result = runner.invoke(app, ["import", "enqueue", str(path), "--user", "1", "--account", "a\x00b"])
+    assert result.exit_code == 1 and "control characters" in result.stderr
+    with stack.session() as s:
+        assert s.scalar(select(func.count()).select_from(CsvImportLog)) == 1
+
+
 # ------------------------------------------------------------------------------------------- API
 
 
