@@ -49,6 +49,9 @@ class Budget:
         _check(self.amount_minor, self.start_date, self.end_date, self.alert_threshold)
 
 
+_ZERO, _ONE = Decimal(0), Decimal(1)
+
+
 def _check(amount_minor: int, start_date: date, end_date: date, alert_threshold: Decimal) -> None:
     if amount_minor < 0:
         raise InputError("budget amount must not be negative", source="amount")
@@ -56,9 +59,6 @@ def _check(amount_minor: int, start_date: date, end_date: date, alert_threshold:
         raise InputError("budget ends before it starts", source="end_date")
     if not _ZERO < alert_threshold <= _ONE:
         raise InputError("alert_threshold is a fraction in (0, 1], e.g. 0.80", source="alert_threshold")
-
-
-_ZERO, _ONE = Decimal(0), Decimal(1)
 
 
 def active_budget(
