@@ -419,6 +419,9 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("dmyg", re.compile(r"(?<![\d/.-])(?P<a>[0-3]\d)(?P<b>[01]\d)[/.-](?P<y>20\d{2})(?!\d)")),
     ("dmyg", re.compile(r"(?<!\d)(?P<a>[0-3]\d)[/.-](?P<b>[01]\d)(?P<y>20\d{2})(?![\d/.-])")),
     ("dmyg", re.compile(r"(?<![\d/.-])(?P<a>[0-3]\d)(?P<b>[01]\d)(?P<y>20[0-3]\d)(?![\d/.-])")),
+    # A faint first separator read as a space: dot-matrix "05 02-18" (two-digit day and month only;
+    # not before ":", so "12/03 18:20" is no year).
+    ("dmyg", re.compile(r"(?<![\d/.-])(?P<a>[0-3]\d) (?P<b>[01]\d)[/.-](?P<y>\d{4}|\d{2})(?![\d:])")),
 ]
 
 
@@ -524,8 +527,11 @@ def find_date(
 
 
 # A line that looks like it holds a date even when OCR garbled a digit into a letter ("O6/C2/2016").
+# One or two digits first and two or four last, so document numbers ("18299/182/76230") are not dates;
+# the first separator may be a lost faint one ("05 02-18").
 _DATE_LIKE = re.compile(
-    r"\d\s?[/.-]\s?[\dA-Za-z]{1,3}\s?[/.-]\s?\d{2}|\b(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
+    r"(?<!\d)\d{1,2}\s?[/.\- ]\s?[\dA-Za-z]{1,3}\s?[/.-]\s?\d{2}(?:\d{2})?(?!\d)"
+    r"|\b(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
     r"[A-Z]*\.?\s*\d{2}",
     re.IGNORECASE,
 )

@@ -355,6 +355,14 @@ def test_date_line_finds_the_date_or_a_garbled_one() -> None:
     assert date_line("AEON\nTOTAL 5.00") is None
 
 
+def test_date_line_skips_document_numbers_for_a_faint_dot_matrix_date() -> None:
+    # Receipt 070, first pass: the date "05-02-18" lost its first dash and read "$5 92-18"; the invoice
+    # number above it is slash-separated but no date (five-digit and three-digit groups).
+    text = "99 SPEED MART 9/2 (519837: x)\nINVOICE NO s 18299/182/76230\nS12 340% $4801? $5 92-18"
+    assert date_line(text) == 2
+    assert date_line("INVOICE NO s 18299/182/76230\nTOTAL 5.00") is None
+
+
 # --- matching a receipt to a bank transaction ------------------------------------------------------------
 
 
@@ -532,6 +540,7 @@ def test_parse_receipt_passes_the_latest_year_on() -> None:
         ("Date: 1003/2048 5:4 1:06 PAKMO. 4", date(2018, 3, 10)),  # receipt 037 binarised: both slips
         ("Date 12/022018 10:00", date(2018, 2, 12)),
         ("Tarikh 25122018", date(2018, 12, 25)),
+        ("o1:340K 568019 05 02-18", date(2018, 2, 5)),  # receipt 070 re-read: a faint dash read as a space
     ],
 )
 def test_dates_with_a_lost_separator(line: str, when: date) -> None:
@@ -543,6 +552,10 @@ def test_glued_dates_lose_to_printed_ones_and_long_numbers_are_not_dates() -> No
     assert parse_date("Ref 25122017\nDate: 26/12/2017 10:01") == (date(2017, 12, 26), 1.0)
     assert parse_date("Inv 2018120312345") == (None, 0.0)
     assert parse_date("Tel 0312202018") == (None, 0.0)
+    # A space for the first separator: never before a time, never inside a longer digit run.
+    assert parse_date("Date 12/03 18:20") == (None, 0.0)
+    assert parse_date("Qty 2 12 05-12345") == (None, 0.0)
+    assert parse_date("05 02-18\nDate: 06/02/2018")[0] == date(2018, 2, 6)
 
 
 # Receipt 026, bottom half, scaled page --psm 4: the rounding line lost its "-0.01" and the GST summary
