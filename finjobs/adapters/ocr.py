@@ -196,13 +196,20 @@ def date_crops(gray: Image, text: str, words: list[Word], *, day_first: bool, to
     return [c for c in crops if c is not None]
 
 
-def vote_on_date(fields: ReceiptFields, band_texts: list[str], *, day_first: bool, today: dt.date) -> None:
-    """Vote on the date over the page reading (fields.date, counting PAGE_WEIGHT) and the re-read
+def vote_on_date(
+    fields: ReceiptFields,
+    band_texts: list[str],
+    *,
+    day_first: bool,
+    today: dt.date,
+    page_weight: float = PAGE_WEIGHT,
+) -> None:
+    """Vote on the date over the page reading (fields.date, counting `page_weight`) and the re-read
     crops' texts; updates fields when the vote differs from the page."""
     if not band_texts:
         return
     latest = today.year + 1
-    readings: list[tuple[float, dt.date | None]] = [(PAGE_WEIGHT, fields.date)]
+    readings: list[tuple[float, dt.date | None]] = [(page_weight, fields.date)]
     for text_ in band_texts:
         found = find_date(text_, day_first=day_first, latest_year=latest)
         readings.append((1.0, found[2] if found else None))
@@ -222,10 +229,11 @@ def reread_date(
     day_first: bool,
     today: dt.date,
 ) -> None:
-    """Vote on the date over the page reading and DATE_REREADS crops of its line (updates fields).
-    `gray` is the image `words` were read from."""
+    """Vote on the date over a retry reading and DATE_REREADS crops of its line (updates fields).
+    `gray` is the image `words` were read from. The retry reading counts once, not PAGE_WEIGHT: it
+    comes from a page whose first pass missed this line, so it earns no more trust than a crop."""
     crops = date_crops(gray, text, words, day_first=day_first, today=today)
-    vote_on_date(fields, ocr_bands(crops), day_first=day_first, today=today)
+    vote_on_date(fields, ocr_bands(crops), day_first=day_first, today=today, page_weight=1.0)
 
 
 def data_to_words(data: dict[str, list[Any]]) -> tuple[str, list[Word]]:

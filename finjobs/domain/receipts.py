@@ -403,7 +403,9 @@ _MONTHS = {
 }
 _MON = r"(?P<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?"
 _SEP = r"\s?[/.-]\s?"
-_YEAR = r"(?P<y>\d{4}|\d{2})(?!\d)"
+# A two-digit year with letters glued on is a four-digit one garbled or cut off at the photo's edge
+# ("20/03/20ii" for 20/03/2018): no year at all rather than 2020.
+_YEAR = r"(?P<y>\d{4}|\d{2}(?![A-Za-z%]))(?!\d)"
 _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "ymd",

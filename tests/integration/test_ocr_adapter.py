@@ -156,6 +156,29 @@ def test_date_line_reread_vote_fixes_misread_digits(n: str, when: date) -> None:
     assert ocr.scan_image(photo(n), source=f"{n}.jpg", locale_hint="MY").date == when
 
 
+# Receipts whose first pass finds no date at all: 070 (dot-matrix "05-02-18" read "$5 92-18", below a
+# slash-separated invoice number) and 075 (an underlined date line the first pass garbles; the --psm 4
+# retry reads "30/05/2018" and its re-read crops outvote the month).
+@needs_data
+@pytest.mark.parametrize(("n", "when"), [("070", date(2018, 2, 5)), ("075", date(2018, 3, 30))])
+def test_a_date_the_first_pass_misses_comes_from_rereads(n: str, when: date) -> None:
+    im = ocr.preprocess(ocr.load_image(photo(n)))
+    text, _ = ocr.ocr_text(im)
+    assert parse_receipt(text, locale_hint="MY", latest_year=2027).date is None
+    assert ocr.scan_image(photo(n), source=f"{n}.jpg", locale_hint="MY").date == when
+
+
+def test_a_retry_reading_counts_once_in_the_date_vote() -> None:
+    """Receipt 075's --psm 4 retry and two of its re-read crops (real Tesseract output): counted
+    twice, the retry's misread month would win the tie."""
+    crops = ["30032018 No. 68-2082", "_.. 30/03/2018. No. CS-20322", "scone POMS/2018 a. NO CS- 20922"]
+    today = date(2026, 11, 29)
+    for weight, month in ((ocr.PAGE_WEIGHT, 5), (1.0, 3)):
+        fields = parse_receipt("_ 30/05/2018 NO. . CS-20322", locale_hint="MY")
+        ocr.vote_on_date(fields, crops, day_first=True, today=today, page_weight=weight)
+        assert fields.date == date(2018, month, 30)
+
+
 # --- the scaled re-read for the total ------------------------------------------------------------
 
 

@@ -556,6 +556,10 @@ def test_glued_dates_lose_to_printed_ones_and_long_numbers_are_not_dates() -> No
     assert parse_date("Date 12/03 18:20") == (None, 0.0)
     assert parse_date("Qty 2 12 05-12345") == (None, 0.0)
     assert parse_date("05 02-18\nDate: 06/02/2018")[0] == date(2018, 2, 6)
+    # Receipt 054 re-read: the photo cuts "2018" after "20"; a garbled year is no year, not 2020.
+    assert parse_date("RECEIPT — C800018757 DATE: 20/03/20%") == (None, 0.0)
+    assert parse_date("RECEIPT — C800016751 DATE: 20/03/20ii") == (None, 0.0)
+    assert parse_date("DATE: 20/03/18 12:42")[0] == date(2018, 3, 20)
 
 
 # Receipt 026, bottom half, scaled page --psm 4: the rounding line lost its "-0.01" and the GST summary
