@@ -683,6 +683,21 @@ _QTY = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3})?)\s*(?:X|\*|@|PCS?|UNITS?|EA
 
 
 _LEAD_QTY = re.compile(r"^(\d{1,2})\s+(?=[A-Za-z]{2})")
+# A line of its own with quantity x unit price ("@5 X RM 15.80", "2 @ 3.50"; RM often read RH or RN):
+# it gives its quantity to the item whose amount is their product, on the line above or below.
+_QTY_TIMES = re.compile(
+    r"^\W*@?\s*(?P<q>\d{1,3}(?:\.\d{1,3})?)\s*(?:X|@|\*)\s*(?:R[A-Z]|\$)?\s*(?P<p>\d{1,6}\.\d{2,4})\W*$",
+    re.IGNORECASE,
+)
+
+
+def _qty_times(line: str) -> tuple[Decimal, int] | None:
+    """(quantity, their product in minor units) of a quantity x unit price line, else None."""
+    m = _QTY_TIMES.match(line)
+    if m is None:
+        return None
+    qty = Decimal(m.group("q"))
+    return qty, int((qty * Decimal(m.group("p")) * 100).quantize(Decimal(1)))
 
 
 def _parse_items(lines: list[str], amts: list[_Amt]) -> list[LineItem]:
@@ -693,8 +708,20 @@ def _parse_items(lines: list[str], amts: list[_Amt]) -> list[LineItem]:
         if len(_ITEM_HEADER.findall(ln)) >= 2 or _DATE_KW.search(ln):
             start = i + 1
     items: list[LineItem] = []
+    item_line = -1  # the line the last item came from
+    pending: Decimal | None = None  # a quantity printed above its item
     for i in range(start, first_total):
         line = _fix_digits(lines[i])
+        times = _qty_times(line)
+        if times is not None:
+            count, product = times
+            if items and item_line == i - 1 and items[-1].price_minor == product:
+                items[-1] = LineItem(items[-1].description, count, product)
+                continue
+            below = _amounts(_fix_digits(lines[i + 1])) if i + 1 < first_total else []
+            if below and int(below[-1] * 100) == product:
+                pending = count
+            continue  # never an item of its own, even when a misread digit breaks the product
         values = _amounts(line)
         if not values or _classify(lines[i]) not in ("none",):
             continue
@@ -712,7 +739,11 @@ def _parse_items(lines: list[str], amts: list[_Amt]) -> list[LineItem]:
         desc = _clean_name(raw)
         if not re.search(r"[A-Za-z]{2}", desc) and i > start:
             desc = _clean_name(lines[i - 1])  # the description often sits on the line above
+        if qty is None and pending is not None:
+            qty = pending
+        pending = None
         items.append(LineItem(desc, qty, int(values[-1] * 100)))
+        item_line = i
     return items
 
 

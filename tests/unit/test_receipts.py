@@ -198,6 +198,28 @@ def test_items_with_quantity_and_price() -> None:
     ]
 
 
+# Receipt 070 (first pass) plus made-up lines: quantity x unit price printed on a line of its own.
+SPEED_MART_ITEMS = """99 SPEED MART S/B
+INVOICE NO s 18299/182/76230
+250% YONCCHUN LOKAN MNORN S = RM62.00 z
+@5 X RM 12.00
+2508 YONSCHUN LOKAK MNDRN # = -RN79.00 z
+@5 X RK 15.80
+2 @ 3.50
+TEH TARIK 7.00
+Total Sales (Inclusive GST? RN 148.58"""
+
+
+def test_a_quantity_line_goes_to_the_item_its_product_matches() -> None:
+    items = parse_receipt(SPEED_MART_ITEMS, locale_hint="MY").items
+    assert [(i.quantity, i.price_minor) for i in items] == [
+        (None, 6200),  # "@5 X RM 12.00" is 60.00: a misread digit, so no quantity, and no item either
+        (Decimal("5"), 7900),  # the line below: 5 x 15.80
+        (Decimal("2"), 700),  # the line above: 2 x 3.50
+    ]
+    assert items[2].description == "TEH TARIK"
+
+
 def test_empty_text_gives_nothing_found() -> None:
     fields = parse_receipt("", locale_hint="MY")
     assert fields == ReceiptFields(currency="MYR", confidence={"merchant": 0.0, "date": 0.0, "total": 0.0})
