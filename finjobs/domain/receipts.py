@@ -139,6 +139,8 @@ _SUMMARY = _rx("SUMMARY")
 _TAX_CODE = _rx("TAX CODE")
 _TAX = _rx("GST", "TAX", "SST", "VAT")
 _DATE_KW = _rx("DATE", "TARIKH")
+# Dates that are not the sale's: promotions, vouchers and products run out on them.
+_OTHER_DATE = _rx("VALID", "UNTIL", "EXPIR", "OFFER", "PROMO", "REDEEM", "BEST BEFORE", "USE BY")
 _ITEM_HEADER = _rx("DESC", "ITEM", "QTY", "PRICE", "AMOUNT", "AMT")
 
 # ---------------------------------------------------------------- amounts
@@ -415,7 +417,7 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("dmy", re.compile(r"(?<!\d)(?P<a>\d{1,2})" + _SEP + r"(?P<b>\d{1,2})" + _SEP + _YEAR)),
     ("dmony", re.compile(r"(?<!\d)(?P<d>\d{1,2})\s?[-/. ]?\s?" + _MON + r"\s?[-/., ]?\s?" + _YEAR, re.I)),
-    ("mondy", re.compile(_MON + r"\s?(?P<d>\d{1,2}),?\s(?P<y>\d{4})(?!\d)", re.I)),
+    ("mondy", re.compile(_MON + r"\s?(?P<d>\d{1,2})[,.]?\s(?P<y>\d{4})(?!\d)", re.I)),  # "." a misread ","
     ("ymd8", re.compile(r"(?<!\d)(?P<y>20\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")),
     # A separator OCR lost: "1202/2018", "12/022018", "12022018" (two-digit day and month only).
     ("dmyg", re.compile(r"(?<![\d/.-])(?P<a>[0-3]\d)(?P<b>[01]\d)[/.-](?P<y>20\d{2})(?!\d)")),
@@ -490,10 +492,11 @@ def find_date(
     for i, raw in enumerate(text.splitlines()):
         line = _fix_digits(raw)
         labelled = bool(_DATE_KW.search(raw))
+        other = bool(_OTHER_DATE.search(raw))
         for kind, rx in _DATE_PATTERNS:
             for m in _overlapping(rx, line):
                 g = m.groupdict()
-                score = 2.0 + (3.0 if labelled else 0.0)
+                score = 2.0 + (3.0 if labelled else 0.0) - (3.0 if other else 0.0)
                 y = _year(g["y"])
                 if latest_year is not None and y > latest_year:
                     fixed = repair_year(y, latest_year)
@@ -522,7 +525,7 @@ def find_date(
                     score -= 1.5  # glued to a product/document code, e.g. "SX-575-1 1.5L"
                 if _TIME.search(line):
                     score += 1.0  # printed dates sit next to the time of sale
-                # Earlier lines win ties: the issue date sits in the header, expiry/promo dates below.
+                # Earlier lines win ties: the issue date sits in the header, unlabelled later dates below.
                 if best is None or score > best[0]:
                     best = (score, i, found)
     return best

@@ -569,6 +569,31 @@ def test_dates_with_a_lost_separator(line: str, when: date) -> None:
     assert parse_date(line, latest_year=2027)[0] == when
 
 
+# Tesseract readings of synthetic receipts (scripts/make_receipts.py, seed 1): the sale's date against
+# a promotion's, which a month name would otherwise rank higher.
+SYNTH_006 = """INV NO: 12733/192/T1372 24/01/17
+Staff PRIYA
+AMOUNT DUE RM33.75
+THANK YOU
+Offer ends FEB 16, 2017"""
+SYNTH_026 = """SR @ 6% 338.40 20.30
+06-02-18 01:28PM 19946/101/T8280
+** THANK YOU ***
+Promo valid until 27 FEB 2018"""
+
+
+def test_a_promotions_date_is_not_the_sales() -> None:
+    assert parse_date(SYNTH_006)[0] == date(2017, 1, 24)
+    assert parse_date(SYNTH_026)[0] == date(2018, 2, 6)
+    # Alone, it is still a date: better than none.
+    assert parse_date("Promo valid until 27 FEB 2018")[0] == date(2018, 2, 27)
+
+
+def test_month_name_dates_with_a_misread_comma() -> None:
+    line = "Receipt No: ORI7S9876863073 SEP 30. 2024 20:4)"  # synthetic 033: "SEP 30, 2024 20:41"
+    assert parse_date(line, day_first=False)[0] == date(2024, 9, 30)
+
+
 def test_glued_dates_lose_to_printed_ones_and_long_numbers_are_not_dates() -> None:
     # A properly printed date elsewhere on the slip outranks a glued digit run.
     assert parse_date("Ref 25122017\nDate: 26/12/2017 10:01") == (date(2017, 12, 26), 1.0)
