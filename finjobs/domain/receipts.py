@@ -587,7 +587,9 @@ _COMPANY = re.compile(
 )
 _NOT_MERCHANT = re.compile(
     r"\b(TAX\s*INVOICE|INVOICE|RECEIPT|CASH\s*BILL|WELCOME|TEL|FAX|GST|REG|CO\.?\s*NO|JALAN|JLN|LOT|"
-    r"NO\.?\s*\d|ROAD|STREET|DATE|CASHIER|TABLE|FORMERLY|LICENSEE|SIMPLIFIED|ORDER)\b",
+    r"NO\.?\s*\d|DATE|CASHIER|TABLE|FORMERLY|LICENSEE|SIMPLIFIED|ORDER|CUSTOMER\s*COPY)\b"
+    # Street words mark an address only beside a number: "9401 Oak Street", not "Maple Street Hardware".
+    r"|(?=.*\d).*\b(ROAD|RD|STREET|ST|AVENUE|AVE|BLVD|DRIVE|LANE)\b",
     re.IGNORECASE,
 )
 _REGNO = re.compile(r"\(?\b[A-Z]{0,3}\d{4,}[-\s]?[A-Z]?\)?")

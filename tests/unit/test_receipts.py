@@ -582,6 +582,19 @@ SYNTH_026 = """SR @ 6% 338.40 20.30
 Promo valid until 27 FEB 2018"""
 
 
+# Headers of synthetic receipts 034, 039 and 015 (Tesseract readings): shop names with "Street" in them.
+@pytest.mark.parametrize(
+    ("header", "merchant"),
+    [
+        ("Maple Street Hardware\n9401 Oak Street\nAustin, TX 78701\nCUSTOMER COPY", "Maple Street Hardware"),
+        ("BAKER STREET COFFEE CO INC\n1369 Market St\nColumbus, OH 43215", "BAKER STREET COFFEE CO INC"),
+        ("MAPLE STREET CHEMIST\n135 Victoria Road\nYork YO1 7HH\nTel 01591 217231", "MAPLE STREET CHEMIST"),
+    ],
+)
+def test_a_street_word_marks_an_address_only_beside_a_number(header: str, merchant: str) -> None:
+    assert parse_receipt(header).merchant == merchant
+
+
 def test_a_promotions_date_is_not_the_sales() -> None:
     assert parse_date(SYNTH_006)[0] == date(2017, 1, 24)
     assert parse_date(SYNTH_026)[0] == date(2018, 2, 6)
