@@ -491,12 +491,13 @@ def find_date(
     best: tuple[float, int, date] | None = None
     for i, raw in enumerate(text.splitlines()):
         line = _fix_digits(raw)
+        if _OTHER_DATE.search(raw):
+            continue  # never the sale's date: none (and a re-read of a garbled line) beats a wrong one
         labelled = bool(_DATE_KW.search(raw))
-        other = bool(_OTHER_DATE.search(raw))
         for kind, rx in _DATE_PATTERNS:
             for m in _overlapping(rx, line):
                 g = m.groupdict()
-                score = 2.0 + (3.0 if labelled else 0.0) - (3.0 if other else 0.0)
+                score = 2.0 + (3.0 if labelled else 0.0)
                 y = _year(g["y"])
                 if latest_year is not None and y > latest_year:
                     fixed = repair_year(y, latest_year)

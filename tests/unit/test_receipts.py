@@ -598,8 +598,9 @@ def test_a_street_word_marks_an_address_only_beside_a_number(header: str, mercha
 def test_a_promotions_date_is_not_the_sales() -> None:
     assert parse_date(SYNTH_006)[0] == date(2017, 1, 24)
     assert parse_date(SYNTH_026)[0] == date(2018, 2, 6)
-    # Alone, it is still a date: better than none.
-    assert parse_date("Promo valid until 27 FEB 2018")[0] == date(2018, 2, 27)
+    # Alone, it is still not the sale's date: none, so the scanner looks again.
+    assert parse_date("Promo valid until 27 FEB 2018") == (None, 0.0)
+    assert parse_date("BEST BEFORE 12/03/2019\nVoucher expires 01/01/2019") == (None, 0.0)
 
 
 def test_month_name_dates_with_a_misread_comma() -> None:
