@@ -112,6 +112,8 @@ _STRONG_LABEL = _rx(
     "NET TOTAL",
     "NETT",
     "AMOUNT DUE",
+    "BALANCE DUE",
+    "BAL DUE",
     "TOTAL DUE",
     "TOTAL AMOUNT",
     "TOTAL AMT",
@@ -132,8 +134,12 @@ _RATE = re.compile(r"\d\s?%")
 _WEAK_TOTAL = _rx("SUB TOTAL", "SUBTOTAL", "EXCL")
 _COUNT_TOTAL = _rx("TOTAL QTY", "TOTAL ITEM", "QTY", "ITEMS", "TOTAL QUANTITY", "COUNT")
 _NOT_TOTAL = _rx("TOTAL GST", "TOTAL TAX", "GST", "TAX", "DISCOUNT", "SAVING", "SERVICE", "POINT", "CHANGE")
-_TENDER = _rx("CASH", "TENDER", "PAID", "PAYMENT", "VISA", "MASTER", "CARD", "RECEIVED", "TUNAI")
+_TENDER = _rx(
+    "CASH", "TENDER", "PAID", "PAYMENT", "VISA", "MASTER", "AMEX", "DEBIT", "CARD", "RECEIVED", "TUNAI"
+)
+# "BALANCE" is the change on Malaysian slips, but "BALANCE DUE" is the amount due on British/US ones.
 _CHANGE = _rx("CHANGE", "BALANCE", "CHNG", "BAKI")
+_BALANCE_DUE = _rx("BALANCE DUE", "BAL DUE")
 _ROUNDING = _rx("ROUNDING", "ROUND ADJ", "ADJUSTMENT", "ROUNDING ADJ", "ROUND")
 _SUMMARY = _rx("SUMMARY")
 _TAX_CODE = _rx("TAX CODE")
@@ -216,10 +222,11 @@ class _Amt:
     value: Decimal
     line: int
     kind: str  # strong / total / weak / tender / change / rounding / tax / none
+    included: bool = False  # a tax the prices already include ("GST @6% incl. 3.13"): not added on
 
 
 def _classify(line: str) -> str:
-    if _CHANGE.search(line):
+    if _CHANGE.search(line) and not _BALANCE_DUE.search(line):
         return "change"
     strong = bool(_STRONG_TOTAL.search(line))
     if (
@@ -271,7 +278,7 @@ def _collect_amounts(lines: list[str]) -> list[_Amt]:
         pending = None
         paid = paid or kind in ("strong", "total", "tender", "change")
         # The rightmost number is the amount column; others on the line are qty/unit price.
-        out.append(_Amt(values[-1], i, kind))
+        out.append(_Amt(values[-1], i, kind, kind == "tax" and bool(_INCLUSIVE.search(line))))
         out.extend(_Amt(v, i, "none" if kind != "tax" else "tax") for v in values[:-1])
     return out
 
@@ -299,7 +306,7 @@ def _score_totals(amts: list[_Amt], item_sum: Decimal | None) -> dict[Decimal, f
     tenders = [a.value for a in by_kind.get("tender", [])]
     changes = [a.value for a in by_kind.get("change", [])]
     roundings = [abs(a.value) for a in by_kind.get("rounding", []) if abs(a.value) < 1]
-    taxes = [a.value for a in by_kind.get("tax", [])]
+    taxes = [a.value for a in by_kind.get("tax", []) if not a.included]
     labelled = {a.value for a in amts if a.kind in ("strong", "total")}
     weak = {a.value for a in amts if a.kind == "weak"}
     cash_minus_change = {t - c for t in tenders for c in changes if 0 < c < t}

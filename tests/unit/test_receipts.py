@@ -582,6 +582,39 @@ SYNTH_026 = """SR @ 6% 338.40 20.30
 Promo valid until 27 FEB 2018"""
 
 
+# Tesseract readings (scaled page) of synthetic receipts 016 and 065, seed 2.
+SYNTH2_016 = """item QTY PRICE AMOUNT
+COUGH SYRUP 1 6.58 £6.58
+150ML
+COUGH SYRUP 3 6.58 £19.74
+150ML
+BALANCE DUE 26.32
+AMEX ****1006 26.32
+THANK YOU"""
+SYNTH2_065 = """ITEM QTY PRICE AMOUNT
+KICAP MANIS i 3.50 3.50
+SUSU PEKAT F&N 1 3.05 3.05
+BERAS SSTS 10KG 1 32.60 32.60
+MAGGI KARI 5S 2 6.38 12.60
+KICAP MANIS 1 3.56 3.50
+Item(s) :°5 Qty{s) : 6
+SUBTOTAL 55.25
+Total Incl. GST RMSS.25
+GST @6% incl. 3.13
+CASH 100. 00
+BAKT 44.75"""
+
+
+def test_balance_due_is_the_amount_due_not_the_change() -> None:
+    assert parse_receipt(SYNTH2_016).to_dict()["total"] == "26.32"
+    assert parse_receipt("TOTAL 30.00\nCASH 50.00\nBALANCE 20.00").to_dict()["total"] == "30.00"
+
+
+def test_a_tax_the_prices_include_is_not_added_to_the_subtotal() -> None:
+    d = parse_receipt(SYNTH2_065, locale_hint="MY").to_dict()
+    assert (d["total"], d["tax"]) == ("55.25", "3.13")  # not 55.25 + 3.13
+
+
 # Headers of synthetic receipts 034, 039 and 015 (Tesseract readings): shop names with "Street" in them.
 @pytest.mark.parametrize(
     ("header", "merchant"),
