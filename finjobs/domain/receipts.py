@@ -541,9 +541,11 @@ def find_date(
 
 # A line that looks like it holds a date even when OCR garbled a digit into a letter ("O6/C2/2016").
 # One or two digits first and two or four last, so document numbers ("18299/182/76230") are not dates;
-# the first separator may be a lost faint one ("05 02-18").
+# the first separator may be a lost faint one ("05 02-18"), but then the second is no decimal point
+# ("4 489.36" is a quantity and a price).
 _DATE_LIKE = re.compile(
-    r"(?<!\d)\d{1,2}\s?[/.\- ]\s?[\dA-Za-z]{1,3}\s?[/.-]\s?\d{2}(?:\d{2})?(?!\d)"
+    r"(?<!\d)\d{1,2}\s?[/.-]\s?[\dA-Za-z]{1,3}\s?[/.-]\s?\d{2}(?:\d{2})?(?!\d)"
+    r"|(?<!\d)\d{1,2} [\dA-Za-z]{2}[/-]\d{2}(?:\d{2})?(?!\d)"
     r"|\b(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
     r"[A-Z]*\.?\s*\d{2}",
     re.IGNORECASE,

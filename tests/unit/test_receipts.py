@@ -383,6 +383,8 @@ def test_date_line_skips_document_numbers_for_a_faint_dot_matrix_date() -> None:
     text = "99 SPEED MART 9/2 (519837: x)\nINVOICE NO s 18299/182/76230\nS12 340% $4801? $5 92-18"
     assert date_line(text) == 2
     assert date_line("INVOICE NO s 18299/182/76230\nTOTAL 5.00") is None
+    # Synthetic receipt 027 (seed 2), a dot-matrix item line: quantity, unit price, amount.
+    assert date_line("STREPSILS HONEY 4 489.36 41.20 SR\nWood Glue 258m. 4 4.06 16.24") is None
 
 
 # --- matching a receipt to a bank transaction ------------------------------------------------------------
