@@ -209,9 +209,21 @@ def _currency(text: str, locale_hint: str | None) -> str:
         return _HINT_CURRENCY[hint]
     if re.search(r"SDN\.?\s*BHD|MALAYSIA", up):
         return "MYR"
-    if re.search(r"\$\s?\d", text):
+    if re.search(r"\$\s?\d", text) or _US_ADDRESS.search(up):
         return "USD"
+    if _UK_POSTCODE.search(up):
+        return "GBP"
     return ""
+
+
+# Where no symbol says, the shop's address does: "Springfield, IL 62704" or a "(707) 517-7942" phone
+# number is American (so its dates are month-first), "York YO1 7HH" British.
+_US_ADDRESS = re.compile(
+    r",\s*(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|"
+    r"NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+\d{5}(?:-\d{4})?\b"
+    r"|\(\d{3}\)\s?\d{3}-\d{4}\b"
+)
+_UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b")
 
 
 # ---------------------------------------------------------------- total

@@ -607,6 +607,30 @@ CASH 100. 00
 BAKT 44.75"""
 
 
+# Synthetic receipt 009 (seed 3), first pass: no currency symbol anywhere, an American address.
+SYNTH3_009 = """HARBOUR COFFEE CO LLC
+9112 Lake Rd
+Springfield, IL 62704
+Tel: (707) 517-7942
+Receipt
+Date: 12/05/2018 10:26PM
+SUBTOTAL V2
+SALES TAX 8.8% 0.63
+CASH 50.00
+CHANGE 42.25"""
+
+
+def test_the_address_tells_the_currency_and_date_order_when_no_symbol_does() -> None:
+    fields = parse_receipt(SYNTH3_009)
+    assert (fields.currency, fields.date) == ("USD", date(2018, 12, 5))
+    assert parse_receipt("Tel: (707) 517-7942\nDate: 12/05/2018").currency == "USD"
+    assert parse_receipt("MAPLE STREET CHEMIST\n135 Victoria Road\nYork YO1 7HH").currency == "GBP"
+    # Malaysian addresses put the postcode first: neither.
+    malaysian = "PERNIAGAAN WAH LEE\nLot 3582, Jalan Sagu 11,\n81620 Pengerang, Johor."
+    assert parse_receipt(malaysian).currency == ""
+    assert parse_receipt("Springfield, IL 62704", locale_hint="MY").currency == "MYR"  # a hint wins
+
+
 def test_balance_due_is_the_amount_due_not_the_change() -> None:
     assert parse_receipt(SYNTH2_016).to_dict()["total"] == "26.32"
     assert parse_receipt("TOTAL 30.00\nCASH 50.00\nBALANCE 20.00").to_dict()["total"] == "30.00"
