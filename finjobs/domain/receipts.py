@@ -736,7 +736,7 @@ def _parse_items(lines: list[str], amts: list[_Amt]) -> list[LineItem]:
             start = i + 1
     items: list[LineItem] = []
     item_line = -1  # the line the last item came from
-    pending: Decimal | None = None  # a quantity printed above its item
+    pending: tuple[int, Decimal] | None = None  # (line, quantity) printed just above that line's item
     for i in range(start, first_total):
         line = _fix_digits(lines[i])
         times = _qty_times(line)
@@ -745,9 +745,9 @@ def _parse_items(lines: list[str], amts: list[_Amt]) -> list[LineItem]:
             if items and item_line == i - 1 and items[-1].price_minor == product:
                 items[-1] = LineItem(items[-1].description, count, product)
                 continue
-            below = _amounts(_fix_digits(lines[i + 1])) if i + 1 < first_total else []
+            below = _amounts(lines[i + 1]) if i + 1 < first_total else []
             if below and int(below[-1] * 100) == product:
-                pending = count
+                pending = (i + 1, count)
             continue  # never an item of its own, even when a misread digit breaks the product
         values = _amounts(line)
         if not values or _classify(lines[i]) not in ("none",):
@@ -766,9 +766,8 @@ def _parse_items(lines: list[str], amts: list[_Amt]) -> list[LineItem]:
         desc = _clean_name(raw)
         if not re.search(r"[A-Za-z]{2}", desc) and i > start:
             desc = _clean_name(lines[i - 1])  # the description often sits on the line above
-        if qty is None and pending is not None:
-            qty = pending
-        pending = None
+        if qty is None and pending is not None and pending[0] == i:
+            qty = pending[1]
         items.append(LineItem(desc, qty, int(values[-1] * 100)))
         item_line = i
     return items

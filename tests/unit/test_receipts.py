@@ -218,6 +218,9 @@ def test_a_quantity_line_goes_to_the_item_its_product_matches() -> None:
         (Decimal("2"), 700),  # the line above: 2 x 3.50
     ]
     assert items[2].description == "TEH TARIK"
+    # The quantity belongs to the line right below only: a line that is no item does not pass it on.
+    text = "ITEM QTY AMOUNT\n2 @ 3.50\nCASH 7.00\nMEE GORENG 5.00\nTOTAL 12.00"
+    assert [(i.description, i.quantity) for i in parse_receipt(text).items] == [("MEE GORENG", None)]
 
 
 def test_empty_text_gives_nothing_found() -> None:
