@@ -189,9 +189,19 @@ def _amounts(line: str) -> list[Decimal]:
 
 _HINT_CURRENCY = {"MY": "MYR", "SG": "SGD", "US": "USD", "GB": "GBP", "UK": "GBP", "IE": "EUR", "DE": "EUR"}
 
+# Where no symbol says, the shop's address does: "Springfield, IL 62704" or a "(707) 517-7942" phone
+# number is American (so its dates are month-first), "York YO1 7HH" British.
+_US_ADDRESS = re.compile(
+    r",\s*(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|"
+    r"NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+\d{5}(?:-\d{4})?\b"
+    r"|\(\d{3}\)\s?\d{3}-\d{4}\b"
+)
+_UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b")
+
 
 def _currency(text: str, locale_hint: str | None) -> str:
-    """ISO code from printed symbols, then from the locale hint; "" when nothing says."""
+    """ISO code from printed symbols, then from the locale hint, then from the address; "" when
+    nothing says."""
     up = text.upper()
     if re.search(r"\bMYR\b|\bRM\s?\d|\bRM\b|\(RM\)", up):
         return "MYR"
@@ -214,16 +224,6 @@ def _currency(text: str, locale_hint: str | None) -> str:
     if _UK_POSTCODE.search(up):
         return "GBP"
     return ""
-
-
-# Where no symbol says, the shop's address does: "Springfield, IL 62704" or a "(707) 517-7942" phone
-# number is American (so its dates are month-first), "York YO1 7HH" British.
-_US_ADDRESS = re.compile(
-    r",\s*(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|"
-    r"NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)\s+\d{5}(?:-\d{4})?\b"
-    r"|\(\d{3}\)\s?\d{3}-\d{4}\b"
-)
-_UK_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b")
 
 
 # ---------------------------------------------------------------- total
