@@ -570,7 +570,17 @@ def date_line(text: str, *, day_first: bool = True, latest_year: int | None = No
     found = find_date(text, day_first=day_first, latest_year=latest_year)
     if found is not None:
         return found[1]
-    return next((i for i, ln in enumerate(text.splitlines()) if _DATE_LIKE.search(ln)), None)
+    # A promotion's date is never the sale's (find_date skips it), so its line is no garbled sale date.
+    # A line labelled DATE/TARIKH with four digits or more is one, however garbled ("2818-66-12").
+    return next(
+        (
+            i
+            for i, ln in enumerate(text.splitlines())
+            if not _OTHER_DATE.search(ln)
+            and (_DATE_LIKE.search(ln) or (_DATE_KW.search(ln) and len(re.findall(r"\d", ln)) >= 4))
+        ),
+        None,
+    )
 
 
 def vote_date(readings: Sequence[tuple[float, date | None]], *, latest_year: int) -> date | None:

@@ -390,6 +390,16 @@ def test_date_line_skips_document_numbers_for_a_faint_dot_matrix_date() -> None:
     assert date_line("STREPSILS HONEY 4 489.36 41.20 SR\nWood Glue 258m. 4 4.06 16.24") is None
 
 
+def test_date_line_takes_a_labelled_garbled_date_and_never_a_promotion() -> None:
+    # Synthetic receipt 045 (seed 1, dot-matrix), first pass: the sale date "2018-06-12" read
+    # "2818-66-12" (no date parses, and year-first is no _DATE_LIKE shape); the promotion's date below
+    # it looks like a date but is never the sale's, so its line is not the one to re-read.
+    text = "BILL NO: INVOS93E?\nTarikh: 2818-66-12 TIME: 13:34:29\nNO REFUND\nOffer ends 20/7/2618"
+    assert date_line(text) == 1
+    assert date_line("NO REFUND\nOffer ends 20/7/2618") is None
+    assert date_line("DATE: 12") is None  # a label with too few digits to hold a date
+
+
 # --- matching a receipt to a bank transaction ------------------------------------------------------------
 
 
