@@ -13,7 +13,7 @@ import pytest
 from finjobs.adapters import ocr
 from finjobs.domain.receipts import parse_receipt
 from finjobs.errors import InputError
-from tests.support.receipts import RECEIPTS, label, photo, png_bomb
+from tests.support.receipts import RECEIPTS, generated_receipt, label, photo, png_bomb
 
 pytesseract = pytest.importorskip("pytesseract")
 Image = pytest.importorskip("PIL.Image")
@@ -177,6 +177,26 @@ def test_a_retry_reading_counts_once_in_the_date_vote() -> None:
         fields = parse_receipt("_ 30/05/2018 NO. . CS-20322", locale_hint="MY")
         ocr.vote_on_date(fields, crops, day_first=True, today=today, page_weight=weight)
         assert fields.date == date(2018, month, 30)
+
+
+def test_a_dot_matrix_date_is_read_from_blurred_crops() -> None:
+    """Synthetic receipt 048 of seed 3 (make_receipts.py), dot-matrix print: the first pass reads its
+    date line "ete: G@9/81/3018", the plain crops of that line agree on no date, and crops blurred so
+    the dots merge read 09/01/2018."""
+    data, receipt, look = generated_receipt(3, 48)
+    assert look.dot_matrix and receipt.date_iso == "2018-01-09"
+    today = date(2026, 11, 29)
+    gray = ocr.preprocess(ocr.load_image(data))
+    text, words = ocr.ocr_text(gray)
+    fields = parse_receipt(text, words, locale_hint="MY", latest_year=2027)
+    assert fields.date is None
+    crops = ocr.date_crops(gray, text, words, day_first=True, today=today)
+    _, agree = ocr.date_vote(None, ocr.ocr_bands(crops), day_first=True, today=today)
+    assert agree < ocr.BLUR_RETRY_BELOW
+    blurred = ocr.ocr_bands([ocr.dot_blurred(c) for c in crops])
+    voted, _ = ocr.date_vote(None, blurred, day_first=True, today=today)
+    assert voted == date(2018, 1, 9)
+    assert ocr.scan_image(data, locale_hint="MY", today=today).date == date(2018, 1, 9)
 
 
 # --- the scaled re-read for the total ------------------------------------------------------------

@@ -1,17 +1,24 @@
 """Receipt images for tests: a printed-looking synthetic receipt (Pillow draws it, Tesseract reads it),
-bad uploads (truncated JPEG, decompression-bomb PNG header), and the labelled SROIE photos when present."""
+bad uploads (truncated JPEG, decompression-bomb PNG header), the labelled SROIE photos when present,
+and receipt photos from scripts/make_receipts.py (seeded, so the same photo every run)."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
+import random
 import struct
+import sys
 import zlib
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from finjobs.sample_data import receipt_image
 
 RECEIPTS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "receipts"
+MAKE_RECEIPTS = Path(__file__).resolve().parents[2] / "scripts" / "make_receipts.py"
 
 SYNTHETIC_LINES = (
     "ACME HARDWARE SDN BHD",
@@ -66,3 +73,22 @@ def photo(n: str) -> bytes:
 def label(n: str) -> dict[str, str]:
     doc: dict[str, str] = json.loads((RECEIPTS / "key" / f"{n}.json").read_text())
     return doc
+
+
+def make_receipts() -> ModuleType:
+    """scripts/make_receipts.py loaded as a module (it is a script, not part of the package)."""
+    if "make_receipts" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("make_receipts", MAKE_RECEIPTS)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["make_receipts"] = module  # its dataclasses look their module up by name
+        spec.loader.exec_module(module)
+    return sys.modules["make_receipts"]
+
+
+def generated_receipt(seed: int, index: int) -> tuple[bytes, Any, Any]:
+    """(JPEG bytes, Receipt, Look) of receipt `index` of `make_receipts.py --seed seed`: the same
+    photo as img/NNN.jpg of a generated folder."""
+    mr = make_receipts()
+    receipt, look, img = mr.make_one(random.Random(f"receipts-{seed}-{index}"))
+    return mr.jpeg_bytes(img, look.quality), receipt, look

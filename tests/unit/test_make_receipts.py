@@ -5,7 +5,6 @@ Loads the script as a module and writes only to pytest's tmp_path; no Tesseract.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import re
@@ -19,19 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_receipts.py"
+from tests.support.receipts import MAKE_RECEIPTS as SCRIPT
+from tests.support.receipts import make_receipts
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("make_receipts", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_receipts"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-mr = _load()
+mr = make_receipts()
 
 
 def _amount(text: str) -> int:
