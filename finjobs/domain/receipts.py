@@ -167,8 +167,13 @@ def _fix_run(run: str) -> str:
     return core.translate(_DIGITISH) + run[len(core) :]
 
 
+# A zero glued to its currency prefix ("-RMO.01", "$O.50") is no numeric run of its own: the prefix's
+# letters hide it from _NUMERIC_RUN.
+_ZERO_AFTER_PREFIX = re.compile(r"(?:(?<=RM)|(?<=[$£]))[OoQD](?=\s?[.,]\s?[0-9OoQ]{2}(?![0-9]))")
+
+
 def _fix_digits(line: str) -> str:
-    return _NUMERIC_RUN.sub(lambda m: _fix_run(m.group(0)), line)
+    return _NUMERIC_RUN.sub(lambda m: _fix_run(m.group(0)), _ZERO_AFTER_PREFIX.sub("0", line))
 
 
 def _amounts(line: str) -> list[Decimal]:

@@ -815,3 +815,15 @@ def test_rounding_direction_and_inclusive_rules_keep_their_counterparts() -> Non
 )
 def test_merchant_leading_number(text: str, merchant: str) -> None:
     assert parse_receipt(text).merchant == merchant
+
+
+def test_a_zero_glued_to_its_currency_prefix_is_still_an_amount() -> None:
+    # Synthetic receipt 018 (seed 6), --psm 6 text: the rounding and the change read "RMO.01" and
+    # "RMO.00". Unread, the pre-rounding TOTAL won on its subtotal + tax arithmetic.
+    text = (
+        "Total Sales (Excluding GST), RM31.00\nGST 6% RM1.86\nTOTAL RM32.86\n"
+        "ROUNDING ADJUSTMENT -RMO.01\nGRAND TOTAL RM32.85\nCash RM32.85\nCHANGE : RMO.00\n"
+    )
+    assert parse_receipt(text, locale_hint="MY").to_dict()["total"] == "32.85"
+    assert parse_receipt("TOTAL $4.50\nCASH $5.00\nCHANGE $O.50\n").to_dict()["total"] == "4.50"
+    assert total_scores("DOC.12 RMOD.00") == {}  # letters that merely look like digits, not a price
