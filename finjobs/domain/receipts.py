@@ -208,23 +208,24 @@ def _currency(text: str, locale_hint: str | None) -> str:
     """ISO code from printed symbols, then from the locale hint, then from the address; "" when
     nothing says."""
     up = text.upper()
-    if re.search(r"\bMYR\b|\bRM\s?\d|\bRM\b|\(RM\)", up):
+    if re.search(r"\bMYR\b|\bRM[ \t]?\d|\bRM\b|\(RM\)", up):
         return "MYR"
-    # A symbol counts only in front of a number: a lone "S$" is often a GST code next to a price.
-    if re.search(r"\bSGD\b|(?<![A-Z])S\$\s?\d", up):
+    # A symbol counts only in front of a number on its own line: a lone "S$" is often a GST code next
+    # to a price, and a stray "€" read at a line's end ("$13.56€") is no price's sign.
+    if re.search(r"\bSGD\b|(?<![A-Z])S\$[ \t]?\d", up):
         return "SGD"
-    if re.search(r"\bUSD\b|\bUS\$\s?\d", up):
+    if re.search(r"\bUSD\b|\bUS\$[ \t]?\d", up):
         return "USD"
-    if re.search(r"€\s?\d|\bEUR\b", up):
+    if re.search(r"€[ \t]?\d|\bEUR\b", up):
         return "EUR"
-    if re.search(r"£\s?\d|\bGBP\b", up):
+    if re.search(r"£[ \t]?\d|\bGBP\b", up):
         return "GBP"
     hint = (locale_hint or "").upper().replace("-", "_").rsplit("_", 1)[-1]
     if hint in _HINT_CURRENCY:
         return _HINT_CURRENCY[hint]
     if re.search(r"SDN\.?\s*BHD|MALAYSIA", up):
         return "MYR"
-    if re.search(r"\$\s?\d", text) or _US_ADDRESS.search(up):
+    if re.search(r"\$[ \t]?\d", text) or _US_ADDRESS.search(up):
         return "USD"
     if _UK_POSTCODE.search(up):
         return "GBP"

@@ -827,3 +827,11 @@ def test_a_zero_glued_to_its_currency_prefix_is_still_an_amount() -> None:
     assert parse_receipt(text, locale_hint="MY").to_dict()["total"] == "32.85"
     assert parse_receipt("TOTAL $4.50\nCASH $5.00\nCHANGE $O.50\n").to_dict()["total"] == "4.50"
     assert total_scores("DOC.12 RMOD.00") == {}  # letters that merely look like digits, not a price
+
+
+def test_a_currency_sign_counts_only_before_a_number_on_its_own_line() -> None:
+    # Synthetic receipt 002 (seed 6), flattened reading: a stray "€" closes an item line and the
+    # next line starts with a digit; the receipt is in dollars.
+    text = "Albany, NY 12207\nDRILL BIT SET 1 13.56 $13.56€\n10PC\nTOTAL $54.77\n"
+    assert parse_receipt(text).currency == "USD"
+    assert parse_receipt("TOTAL €5.00\n").currency == "EUR"
