@@ -414,6 +414,55 @@ def scaled(gray: Image, scale: float, words: list[Word]) -> Image:
     return gray.resize(size, PILImage.Resampling.LANCZOS)
 
 
+# Photos on a dark table or under uneven light: Tesseract binarises a page with one global threshold,
+# which then falls between the table and the paper, and light-grey print comes out as paper (synthetic
+# seed 6, receipt 002: 5 words read of a whole receipt). When the first pass finds no date and no line
+# that looks like one, the page is read again with its lighting flattened, and that reading replaces
+# the first if it has more confidently read words. Flattening every photo instead cost the real photos
+# total 0.90 -> 0.82; gated so, it never runs on them (0 of 80). Synthetic seeds 3, 6, 7: date
+# 0.89 -> 0.91, 0.88 -> 0.93, 0.91 -> 0.94; seed 6 total 0.84 -> 0.89.
+LIGHT_CELL = 8  # the paper's brightness is taken on a grid this many times coarser than the page
+LIGHT_WINDOW = 5  # cells: the brightest level within 5 x 8 = 40 px is paper, wider than any stroke
+
+
+def flatten_lighting(gray: Image) -> Image:
+    """The page divided by its local paper brightness (the brightest level nearby, smoothed), so the
+    paper is white everywhere and print keeps its contrast against it."""
+    import numpy as np
+    from PIL import Image as PILImage
+    from PIL import ImageFilter
+
+    cells = (max(1, gray.width // LIGHT_CELL), max(1, gray.height // LIGHT_CELL))
+    small = gray.resize(cells, PILImage.Resampling.BOX).filter(ImageFilter.MaxFilter(LIGHT_WINDOW))
+    paper = small.filter(ImageFilter.GaussianBlur(2)).resize(gray.size, PILImage.Resampling.BILINEAR)
+    ratio = np.asarray(gray, dtype=np.float32) / np.maximum(np.asarray(paper, dtype=np.float32), 1.0)
+    return PILImage.fromarray(np.clip(ratio * 255.0, 0, 255).astype(np.uint8))
+
+
+def confident_words(words: list[Word]) -> int:
+    """How many words of 3+ characters Tesseract read with confidence over 50."""
+    return sum(1 for w in words if w.conf > 50 and len(w.text) >= 3)
+
+
+def first_pass(
+    gray: Image, *, locale_hint: str | None, latest_year: int
+) -> tuple[Image, str, list[Word], ReceiptFields]:
+    """The first --psm 6 reading and its fields, from the page with its lighting flattened instead
+    when the plain page shows no date nor any line like one and the flattened page reads better.
+    Returns the image the reading came from (later crops are cut from it)."""
+    text, words = ocr_text(gray)
+    fields = parse_receipt(text, words, locale_hint=locale_hint, latest_year=latest_year)
+    day_first = day_first_for(locale_hint, fields.currency)
+    if fields.date is not None or date_line(text, day_first=day_first, latest_year=latest_year) is not None:
+        return gray, text, words, fields
+    flat = flatten_lighting(gray)
+    flat_text, flat_words = ocr_text(flat)
+    if confident_words(flat_words) <= confident_words(words):
+        return gray, text, words, fields
+    flat_fields = parse_receipt(flat_text, flat_words, locale_hint=locale_hint, latest_year=latest_year)
+    return flat, flat_text, flat_words, flat_fields
+
+
 def scan_image(
     data: bytes,
     *,
@@ -428,9 +477,7 @@ def scan_image(
     today = today or dt.date.today()
     latest = today.year + 1
     im = load_image(data, source=source, max_bytes=max_bytes, max_pixels=max_pixels)
-    gray = preprocess(im)
-    text, words = ocr_text(gray)
-    fields = parse_receipt(text, words, locale_hint=locale_hint, latest_year=latest)
+    gray, text, words, fields = first_pass(preprocess(im), locale_hint=locale_hint, latest_year=latest)
     day_first = day_first_for(locale_hint, fields.currency)
 
     # The other --psm 6 readings depend only on the first one, so they share one Tesseract run:

@@ -199,6 +199,46 @@ def test_a_dot_matrix_date_is_read_from_blurred_crops() -> None:
     assert ocr.scan_image(data, locale_hint="MY", today=today).date == date(2018, 1, 9)
 
 
+def test_flattened_lighting_keeps_paper_white_and_print_dark() -> None:
+    """A light-grey receipt (paper 225, print 120) on a dark table (40) lit from one side: one global
+    threshold cannot split table, paper and print, but after flattening the paper is near white
+    everywhere and the print stays dark against it."""
+    page = Image.new("L", (400, 300), 40)
+    page.paste(Image.linear_gradient("L").resize((200, 260)).point(lambda v: 170 + v * 60 // 255), (100, 20))
+    for y in range(60, 260, 40):
+        page.paste(120, (120, y, 280, y + 4))  # strokes of print
+    flat = ocr.flatten_lighting(page)
+    paper = [flat.getpixel((x, y)) for x in (110, 200, 290) for y in (30, 150, 250)]
+    ink = [flat.getpixel((x, y + 2)) for x in (130, 270) for y in range(60, 260, 40)]
+    assert min(paper) >= 230, paper
+    assert max(ink) <= 185, ink
+    assert max(ink) < min(paper) - 50
+
+
+def test_a_page_read_with_no_date_is_read_again_with_its_lighting_flattened() -> None:
+    """Synthetic receipt 002 of seed 6 (make_receipts.py): light-grey print on grey paper on a dark
+    table. The plain page reads a handful of words; the flattened one reads the receipt."""
+    data, receipt, look = generated_receipt(6, 2)
+    assert look.background == "dark" and receipt.date_iso == "2019-01-26"
+    gray = ocr.preprocess(ocr.load_image(data))
+    text, words = ocr.ocr_text(gray)
+    assert parse_receipt(text, words, latest_year=2027).date is None
+    assert ocr.confident_words(words) < 10
+    used, _, flat_words, fields = ocr.first_pass(gray, locale_hint=None, latest_year=2027)
+    assert used is not gray and ocr.confident_words(flat_words) > 40
+    assert fields.date == date(2019, 1, 26)
+    scanned = ocr.scan_image(data, locale_hint="", today=date(2026, 11, 29))
+    assert (scanned.date, scanned.to_dict()["total"], scanned.currency) == (date(2019, 1, 26), "54.77", "USD")
+
+
+@needs_data
+def test_real_photos_with_a_date_keep_their_first_reading() -> None:
+    """Tuning photo 000: the first pass finds the date, so the page is not re-read flattened."""
+    gray = ocr.preprocess(ocr.load_image(photo("000")))
+    used, _, _, fields = ocr.first_pass(gray, locale_hint="MY", latest_year=2027)
+    assert used is gray and fields.date is not None
+
+
 # --- the scaled re-read for the total ------------------------------------------------------------
 
 
