@@ -444,23 +444,44 @@ def confident_words(words: list[Word]) -> int:
     return sum(1 for w in words if w.conf > 50 and len(w.text) >= 3)
 
 
+# A garbled date line and no date is also what dot-matrix print looks like to Tesseract; blurred by
+# DOT_BLUR of the text height, such a page reads more words. Solid print blurred reads about as many
+# (real photos with a garbled date line: at most 1.13 times as many), so the blurred page replaces the
+# first reading only when it reads DOT_PAGE_GAIN times as many words confidently. Evaluation: real
+# photos unchanged (it never runs on them); synthetic seeds 1, 3, 7: date 0.96/0.91/0.94 ->
+# 0.97/0.93/0.95, total 0.86/0.91/0.86 -> 0.88/0.94/0.89; seeds 2 and 6 total or merchant up, none down.
+DOT_PAGE_GAIN = 1.2
+
+
+def dot_blurred_page(gray: Image, words: list[Word]) -> Image:
+    """The page blurred by DOT_BLUR of its text height (dots merge into strokes), contrast-stretched."""
+    from PIL import ImageFilter, ImageOps
+
+    sigma = DOT_BLUR * (word_height(words) or TARGET_TEXT_PX)
+    return ImageOps.autocontrast(gray.filter(ImageFilter.GaussianBlur(sigma)), cutoff=1)
+
+
 def first_pass(
     gray: Image, *, locale_hint: str | None, latest_year: int
 ) -> tuple[Image, str, list[Word], ReceiptFields]:
-    """The first --psm 6 reading and its fields, from the page with its lighting flattened instead
-    when the plain page shows no date nor any line like one and the flattened page reads better.
-    Returns the image the reading came from (later crops are cut from it)."""
+    """The first --psm 6 reading and its fields. When the page shows no date, the page is read once
+    more, blurred when a line looks like a garbled date (dot-matrix print), with its lighting
+    flattened when none does, and that reading is used if it reads enough more words (see above).
+    Returns the image the reading came from: later crops are cut from it."""
     text, words = ocr_text(gray)
     fields = parse_receipt(text, words, locale_hint=locale_hint, latest_year=latest_year)
+    if fields.date is not None:
+        return gray, text, words, fields
     day_first = day_first_for(locale_hint, fields.currency)
-    if fields.date is not None or date_line(text, day_first=day_first, latest_year=latest_year) is not None:
+    if date_line(text, day_first=day_first, latest_year=latest_year) is not None:
+        other, needed = dot_blurred_page(gray, words), DOT_PAGE_GAIN * confident_words(words)
+    else:
+        other, needed = flatten_lighting(gray), confident_words(words) + 1
+    other_text, other_words = ocr_text(other)
+    if confident_words(other_words) < needed:
         return gray, text, words, fields
-    flat = flatten_lighting(gray)
-    flat_text, flat_words = ocr_text(flat)
-    if confident_words(flat_words) <= confident_words(words):
-        return gray, text, words, fields
-    flat_fields = parse_receipt(flat_text, flat_words, locale_hint=locale_hint, latest_year=latest_year)
-    return flat, flat_text, flat_words, flat_fields
+    other_fields = parse_receipt(other_text, other_words, locale_hint=locale_hint, latest_year=latest_year)
+    return other, other_text, other_words, other_fields
 
 
 def scan_image(
