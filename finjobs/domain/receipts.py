@@ -449,8 +449,14 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("dmyg", re.compile(r"(?<!\d)(?P<a>[0-3]\d)[/.-](?P<b>[01]\d)(?P<y>20\d{2})(?![\d/.-])")),
     ("dmyg", re.compile(r"(?<![\d/.-])(?P<a>[0-3]\d)(?P<b>[01]\d)(?P<y>20[0-3]\d)(?![\d/.-])")),
     # A faint first separator read as a space: dot-matrix "05 02-18" (two-digit day and month only;
-    # not before ":", so "12/03 18:20" is no year).
-    ("dmyg", re.compile(r"(?<![\d/.-])(?P<a>[0-3]\d) (?P<b>[01]\d)[/.-](?P<y>\d{4}|\d{2})(?![\d:])")),
+    # not before ":", so "12/03 18:20" is no year; a "." only before four digits, so the quantity and
+    # price "10 15.26" are no date).
+    (
+        "dmyg",
+        re.compile(
+            r"(?<![\d/.-])(?P<a>[0-3]\d) (?P<b>[01]\d)(?:[/-]|\.(?=\d{4}))(?P<y>\d{4}|\d{2})(?![\d:])"
+        ),
+    ),
 ]
 
 

@@ -835,3 +835,12 @@ def test_a_currency_sign_counts_only_before_a_number_on_its_own_line() -> None:
     text = "Albany, NY 12207\nDRILL BIT SET 1 13.56 $13.56€\n10PC\nTOTAL $54.77\n"
     assert parse_receipt(text).currency == "USD"
     assert parse_receipt("TOTAL €5.00\n").currency == "EUR"
+
+
+def test_a_quantity_and_price_are_no_date_with_a_lost_separator() -> None:
+    # Synthetic receipt 042 (seed 4), a US receipt whose date line the first pass lost: the item line
+    # "10 15.26" read as 15 October 2026 through the faint-separator pattern ("05 02-18").
+    text = "DRILL BIT SET 3 15.26 45.78\nDRILL BIT SET 10 15.26 152.60\nTOTAL $352.91\n"
+    assert find_date(text, day_first=False, latest_year=2027) is None
+    assert find_date("S12 340 05 02-18", latest_year=2027) is not None  # the dot-matrix date it is for
+    assert find_date("Date 05 02.2018", latest_year=2027) is not None
