@@ -158,7 +158,7 @@ def parse_range(spec: str | None) -> tuple[int, int] | None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("folder", nargs="?", default=str(DEFAULT_FOLDER))
-    ap.add_argument("--only", help="inclusive number range, e.g. 040-079 (the held-out set)")
+    ap.add_argument("--only", help="inclusive number range, e.g. 040-079 (all 80 real photos are tuned on)")
     ap.add_argument(
         "--locale",
         default="MY",
