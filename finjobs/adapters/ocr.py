@@ -62,9 +62,9 @@ PAGE_WEIGHT = 2.0
 # 0.065 of the text height so the dots merge into strokes (0.05: 77%, 0.08: 81%, 0.10: 64%). On photos
 # of solid print the same blur costs (real photos: 84% -> 77% of crops right), so the blurred crops
 # are read (one more Tesseract run, ~0.1 s) and join the vote only when the plain readings put under
-# a quarter of the vote weight behind their result. Evaluation (date): real photos unchanged (0.95),
-# seed 3 0.88 -> 0.89; seeds 5 and 7, never tuned on, 0.95 -> 0.97 and 0.90 -> 0.91; seeds 4 and 6
-# unchanged (0.93, 0.88).
+# a quarter of the vote weight behind their result. Evaluation (date) when this was added: real photos
+# unchanged (0.95), seed 3 0.88 -> 0.89; seeds 5 and 7, then untuned, 0.95 -> 0.97 and 0.90 -> 0.91;
+# seeds 4 and 6 unchanged (0.93, 0.88).
 DOT_BLUR = 0.065
 BLUR_RETRY_BELOW = 0.25
 
