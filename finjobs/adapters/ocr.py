@@ -247,14 +247,17 @@ def vote_on_date(
         fields.confidence["date"] = round(agree, 2)
 
 
-def dot_blurred(crop: Image) -> Image:
-    """A date crop (text plus DATE_PAD of its height above and below) blurred by DOT_BLUR of its text
-    height, so dot-matrix dots merge into strokes, then contrast-stretched so its paper is white
-    like the page it is stacked on (grey paper on white reads as nothing)."""
+def dot_blurred(image: Image, text_height: float) -> Image:
+    """The image blurred by DOT_BLUR of its text height, so dot-matrix dots merge into strokes, then
+    contrast-stretched so its paper is white (grey paper stacked on a white page reads as nothing)."""
     from PIL import ImageFilter, ImageOps
 
-    blurred = crop.filter(ImageFilter.GaussianBlur(DOT_BLUR * crop.height / (1 + 2 * DATE_PAD)))
-    return ImageOps.autocontrast(blurred, cutoff=1)
+    return ImageOps.autocontrast(image.filter(ImageFilter.GaussianBlur(DOT_BLUR * text_height)), cutoff=1)
+
+
+def crop_text_height(crop: Image) -> float:
+    """The text height of a date crop: the crop is the text plus DATE_PAD of it above and below."""
+    return crop.height / (1 + 2 * DATE_PAD)
 
 
 def settle_date(
@@ -270,7 +273,7 @@ def settle_date(
     when the plain ones barely agree (BLUR_RETRY_BELOW)."""
     _, agree = date_vote(fields.date, band_texts, day_first=day_first, today=today, page_weight=page_weight)
     if crops and agree < BLUR_RETRY_BELOW:
-        band_texts = band_texts + ocr_bands([dot_blurred(c) for c in crops])
+        band_texts = band_texts + ocr_bands([dot_blurred(c, crop_text_height(c)) for c in crops])
     vote_on_date(fields, band_texts, day_first=day_first, today=today, page_weight=page_weight)
 
 
@@ -454,14 +457,6 @@ def confident_words(words: list[Word]) -> int:
 DOT_PAGE_GAIN = 1.2
 
 
-def dot_blurred_page(gray: Image, words: list[Word]) -> Image:
-    """The page blurred by DOT_BLUR of its text height (dots merge into strokes), contrast-stretched."""
-    from PIL import ImageFilter, ImageOps
-
-    sigma = DOT_BLUR * (word_height(words) or TARGET_TEXT_PX)
-    return ImageOps.autocontrast(gray.filter(ImageFilter.GaussianBlur(sigma)), cutoff=1)
-
-
 Reading = tuple["Image", str, list[Word], ReceiptFields]  # image read, text, words, parsed fields
 
 
@@ -488,7 +483,8 @@ def first_pass(gray: Image, *, locale_hint: str | None, latest_year: int) -> Rea
         reading = _better(reading, read(flatten_lighting(gray)), gain=1.0)
         if reading[3].date is not None:
             return reading
-    return _better(reading, read(dot_blurred_page(reading[0], reading[2])), gain=DOT_PAGE_GAIN)
+    blurred = dot_blurred(reading[0], word_height(reading[2]) or TARGET_TEXT_PX)
+    return _better(reading, read(blurred), gain=DOT_PAGE_GAIN)
 
 
 def _better(reading: Reading, other: Reading, *, gain: float) -> Reading:

@@ -193,7 +193,7 @@ def test_a_dot_matrix_date_is_read_from_blurred_crops() -> None:
     crops = ocr.date_crops(gray, text, words, day_first=True, today=today)
     _, agree = ocr.date_vote(None, ocr.ocr_bands(crops), day_first=True, today=today)
     assert agree < ocr.BLUR_RETRY_BELOW
-    blurred = ocr.ocr_bands([ocr.dot_blurred(c) for c in crops])
+    blurred = ocr.ocr_bands([ocr.dot_blurred(c, ocr.crop_text_height(c)) for c in crops])
     voted, _ = ocr.date_vote(None, blurred, day_first=True, today=today)
     assert voted == date(2018, 1, 9)
     assert ocr.scan_image(data, locale_hint="MY", today=today).date == date(2018, 1, 9)
