@@ -384,9 +384,14 @@ TOTAL_RETRY_BELOW = 11.0
 SECOND_CONFIG = "--psm 4 -c tessedit_do_invert=0"
 
 
+def confident(word: Word) -> bool:
+    """A word of 3+ characters that Tesseract read with confidence over 50."""
+    return len(word.text) >= 3 and word.conf > 50
+
+
 def word_height(words: list[Word]) -> float | None:
     """Median height of the confidently read words of 3+ characters (None when there are none)."""
-    hs = sorted(w.height for w in words if len(w.text) >= 3 and w.conf > 50 and w.height > 0)
+    hs = sorted(w.height for w in words if confident(w) and w.height > 0)
     return float(hs[len(hs) // 2]) if hs else None
 
 
@@ -443,8 +448,8 @@ def flatten_lighting(gray: Image) -> Image:
 
 
 def confident_words(words: list[Word]) -> int:
-    """How many words of 3+ characters Tesseract read with confidence over 50."""
-    return sum(1 for w in words if w.conf > 50 and len(w.text) >= 3)
+    """How many words Tesseract read confidently (see confident)."""
+    return sum(1 for w in words if confident(w))
 
 
 # A garbled date line and no date is also what dot-matrix print looks like to Tesseract; blurred by
