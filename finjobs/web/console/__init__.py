@@ -86,12 +86,12 @@ def action(view: F) -> F:
         op = _signed_in()
         if op is None:
             abort(401, "sign in to the console first")
+        g.operator = op
         sent = request.form.get("csrf", "")
         if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
             abort(400, "missing or stale CSRF token: reload the page")
         if op.read_only:
             abort(403, f"operator {op.name} is read-only")
-        g.operator = op
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
