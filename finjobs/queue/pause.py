@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from redis import Redis
 
+from finjobs.queue.keys import STATE_PREFIX
 from finjobs.queue.registry import spec
 
-PAUSED_KEY = "finjobs:queues:paused"
+PAUSED_KEY = STATE_PREFIX + "queues:paused"
 
 
 def paused_queues(redis: Redis) -> set[str]:

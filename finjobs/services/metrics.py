@@ -1,8 +1,9 @@
 """Job metrics kept in Redis (so they survive restarts and sum across hosts) and the Prometheus
 exposition of them and of the live queue figures. Workers call record_job; /metrics calls render.
 
-Redis layout: one hash of outcome counters, one hash of duration histogram buckets (per-bucket counts,
-cumulated on read), and per-queue per-minute completion counters that expire after 25 h.
+Redis layout, under STATE_PREFIX (the weekly sweep of TTL-less cache keys leaves it alone): one hash of
+outcome counters, one hash of duration histogram buckets (per-bucket counts, cumulated on read), and
+per-queue per-minute completion counters that expire after 25 h.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any
 
 from redis import Redis
 
-COUNTS_KEY = "finjobs:metrics:jobs_total"
-DURATION_KEY = "finjobs:metrics:job_duration"
-MINUTE_KEY = "finjobs:metrics:minute:{queue}:{minute}"
+from finjobs.queue.keys import STATE_PREFIX
+
+COUNTS_KEY = STATE_PREFIX + "metrics:jobs_total"
+DURATION_KEY = STATE_PREFIX + "metrics:job_duration"
+MINUTE_KEY = STATE_PREFIX + "metrics:minute:{queue}:{minute}"
 MINUTE_TTL = 25 * 3600
 # seconds; finjobs jobs run from milliseconds (a budget check) to half an hour (a big import)
 BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, math.inf)

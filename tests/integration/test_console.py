@@ -166,3 +166,26 @@ def test_queue_pages_count_without_loading_every_job(stack: Stack) -> None:
     client = signed_in(stack, operator_token(stack))
     html = client.get("/console/queues/forecast-compute?state=waiting&page=3").get_data(as_text=True)
     assert "page 3 of 3" in html and html.count('data-job="') == 20
+
+
+def test_operators_cli_issues_hashed_tokens_and_delete_ends_sessions(stack: Stack) -> None:
+    import json
+
+    from finjobs.db.models import Operator
+
+    out = runner.invoke(cli, ["operators", "create", "rita", "--read-only", "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert doc["read_only"] is True and doc["token"].startswith("fjop_")
+    with stack.session() as s:
+        stored = s.query(Operator).filter_by(name="rita").one()
+        assert stored.token_hash != doc["token"] and len(stored.token_hash) == 64
+    assert "read-only" in runner.invoke(cli, ["operators", "list"]).stdout
+    dup = runner.invoke(cli, ["operators", "create", "rita"])
+    assert dup.exit_code == 1 and "already exists" in dup.output
+    client = signed_in(stack, doc["token"])
+    assert client.get("/console/").status_code == 200
+    assert runner.invoke(cli, ["operators", "delete", "rita"]).exit_code == 0
+    assert client.get("/console/").status_code == 302  # its cookie no longer opens anything
+    bad = runner.invoke(cli, ["queues", "pause", "nope"])
+    assert bad.exit_code == 1 and "unknown queue" in bad.output

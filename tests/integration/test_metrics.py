@@ -103,3 +103,21 @@ def test_throughput_counts_per_minute(stack: Stack) -> None:
     assert len(series["csv-import"]) == 1440
     assert series["csv-import"][-2:] == [1, 1] and sum(series["csv-import"]) == 2
     assert sum(series["notification"]) == 0
+
+
+def test_weekly_cleanup_keeps_metrics_pauses_and_the_session_secret(stack: Stack) -> None:
+    """The cleanup sweeps TTL-less `finjobs:*` cache keys; durable console state is not cache."""
+    from finjobs.queue.pause import paused_queues, set_paused
+    from finjobs.services.cleanup import purge_stale_keys
+    from finjobs.services.metrics import job_counts, record_job
+
+    record_job(stack.redis, "csv-import", "f", "success", 0.1)
+    set_paused(stack.redis, "notification", True)
+    client = create_app(stack.settings).test_client()
+    client.get("/console/login")  # creates the session secret
+    stack.redis.set("finjobs:leftover", "x")  # a TTL-less cache key: swept
+    with stack.session() as s:
+        assert purge_stale_keys(s, stack.redis) == 1
+    assert job_counts(stack.redis) == {("csv-import", "f", "success"): 1}
+    assert paused_queues(stack.redis) == {"notification"}
+    assert stack.redis.get("finjobs-state:console:session-secret")

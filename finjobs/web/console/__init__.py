@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, Flask, abort, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
+from finjobs.queue.keys import STATE_PREFIX
 from finjobs.services.operators import OperatorInfo
 from finjobs.web.auth import db, redis
 
@@ -21,7 +22,7 @@ bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
 F = TypeVar("F", bound=Callable[..., Any])
-SECRET_KEY = "finjobs:console:session-secret"
+SECRET_KEY = STATE_PREFIX + "console:session-secret"
 
 
 class RedisSecretSessions(SecureCookieSessionInterface):
