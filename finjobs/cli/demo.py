@@ -300,6 +300,10 @@ def _operator_token() -> str:
         return create_operator(s, "demo").token
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def _console_hint(serve: bool) -> None:
     settings = context.settings()
     con = context.console
@@ -345,5 +349,6 @@ def demo(
         if serve:
             from finjobs.web import create_app
 
+            signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: the workers are stopped too
             with contextlib.suppress(KeyboardInterrupt):
                 create_app(settings).run(host="127.0.0.1", port=settings.port)
