@@ -189,3 +189,23 @@ def test_operators_cli_issues_hashed_tokens_and_delete_ends_sessions(stack: Stac
     assert client.get("/console/").status_code == 302  # its cookie no longer opens anything
     bad = runner.invoke(cli, ["queues", "pause", "nope"])
     assert bad.exit_code == 1 and "unknown queue" in bad.output
+
+
+def test_overview_shows_recent_imports_with_progress_and_the_schedule_ledger(stack: Stack) -> None:
+    from datetime import UTC, datetime
+
+    from finjobs.db.models import CsvImportLog, ScheduleRun
+    from finjobs.services.users import create_user
+
+    with stack.session() as s:
+        user_id = create_user(s, "ana@example.com").id
+        s.add(CsvImportLog(user_id=user_id, filename="march.csv", status="running", total_rows=1000,
+                           processed=250, started_at=datetime.now(UTC)))  # fmt: skip
+        s.add(
+            ScheduleRun(schedule="daily-insights", slot=datetime(2026, 12, 1, 3, tzinfo=UTC), status="done")
+        )
+    html = signed_in(stack, operator_token(stack)).get("/console/").get_data(as_text=True)
+    imports = html[html.index('id="imports"') :]
+    assert "march.csv" in imports and "250/1000" in imports and "width: 25.0%" in imports
+    schedule = html[html.index('id="schedule"') : html.index('id="imports"')]
+    assert "2026-12-01T03:00:00+00:00" in schedule and "done" in schedule

@@ -148,12 +148,11 @@ def _age(seconds: float | None) -> str:
 
 @bp.app_template_filter("spark")
 def _spark(values: list[int], width: int = 288, height: int = 36) -> str:
-    """An inline SVG polyline of per-minute counts, summed into 5-minute steps (288 for 24 h)."""
-    step = max(1, len(values) // width)
-    sums = [sum(values[i : i + step]) for i in range(0, len(values), step)]
-    top = max(sums) if sums and max(sums) > 0 else 1
-    points = " ".join(f"{i},{height - 1 - (v / top) * (height - 2):.1f}" for i, v in enumerate(sums))
+    """An inline SVG line of per-minute counts (1,440 points for 24 h, drawn `width` pixels wide)."""
+    top = max(values) if values and max(values) > 0 else 1
+    points = " ".join(f"{i},{height - 1 - (v / top) * (height - 2):.1f}" for i, v in enumerate(values))
     return (
-        f'<svg class="spark" viewBox="0 0 {len(sums)} {height}" preserveAspectRatio="none" '
-        f'width="{width}" height="{height}"><polyline points="{points}"/></svg>'
+        f'<svg class="spark" viewBox="0 0 {max(len(values) - 1, 1)} {height}" preserveAspectRatio="none" '
+        f'width="{width}" height="{height}"><title>jobs per minute, peak {top}</title>'
+        f'<polyline points="{points}"/></svg>'
     )
