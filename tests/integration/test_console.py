@@ -99,7 +99,11 @@ def test_read_only_operator_sees_everything_and_changes_nothing(stack: Stack, tm
 def test_pause_holds_new_jobs_until_resume(stack: Stack) -> None:
     paused = runner.invoke(cli, ["queues", "pause", "data-cleanup"])
     assert paused.exit_code == 0, paused.output
-    assert '"name": "data-cleanup"' in runner.invoke(cli, ["status", "--json"]).stdout
+    import json
+
+    status = json.loads(runner.invoke(cli, ["status", "--json"]).stdout)["queues"]
+    assert [q["name"] for q in status if q["paused"]] == ["data-cleanup"]
+    assert "data-cleanup paused" in runner.invoke(cli, ["status"], env={"COLUMNS": "200"}).stdout
     from finjobs.services.queues import queue_stats, show_job
 
     assert queue_stats(stack.redis, ["data-cleanup"])[0].paused
