@@ -125,8 +125,8 @@ class QueueControlMixin:
         super().handle_job_success(job, queue, started_job_registry, execution)  # type: ignore[misc]
 
     def handle_job_failure(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> None:
-        stopped = getattr(self, "_stopped_job_id", None) == job.id
-        _record(self, job, "retried" if job.should_retry and not stopped else "failed")
+        stopped = getattr(self, "_stopped_job_id", None) == job.id  # RQ marks it STOPPED, never retries
+        _record(self, job, "stopped" if stopped else "retried" if job.should_retry else "failed")
         super().handle_job_failure(job, queue, *args, **kwargs)  # type: ignore[misc]
 
 

@@ -26,7 +26,7 @@ MINUTE_KEY = STATE_PREFIX + "metrics:minute:{queue}:{minute}"
 MINUTE_TTL = 25 * 3600
 # seconds; finjobs jobs run from milliseconds (a budget check) to half an hour (a big import)
 BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, math.inf)
-OUTCOMES = ("success", "failed", "retried")
+OUTCOMES = ("success", "retried", "failed", "stopped")
 
 
 def _field(*parts: str) -> str:
@@ -36,8 +36,10 @@ def _field(*parts: str) -> str:
 def record_job(
     redis: Redis, queue: str, function: str, outcome: str, duration: float, *, at: float | None = None
 ) -> None:
-    """Count one finished attempt of a job (outcome: success, failed for good, or retried) and its
-    duration, in one round trip."""
+    """Count one finished attempt of a job (outcome: success, retried, failed for good, or stopped on
+    request) and its duration, in one round trip."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES} (got {outcome!r})")
     bucket = next(i for i, bound in enumerate(BUCKETS) if duration <= bound)
     minute = int((at if at is not None else time.time()) // 60)
     minute_key = MINUTE_KEY.format(queue=queue, minute=minute)
