@@ -7,7 +7,7 @@ _have_postgres() {
   command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
 }
 
-# ensure_system_packages tesseract [postgres] [redis]
+# ensure_system_packages tesseract [postgres] [redis] [chromium]
 ensure_system_packages() {
   local want=() need
   for need in "$@"; do
@@ -15,6 +15,7 @@ ensure_system_packages() {
       tesseract) command -v tesseract >/dev/null 2>&1 || want+=(tesseract-ocr tesseract-ocr-eng) ;;
       postgres) _have_postgres || want+=(postgresql) ;;
       redis) command -v redis-server >/dev/null 2>&1 || want+=(redis-server) ;;
+      chromium) [ -x /usr/bin/chromium ] || want+=(chromium) ;;  # the console's browser tests
     esac
   done
   [ ${#want[@]} -eq 0 ] && return 0

@@ -57,6 +57,8 @@ def _register() -> None:
         insights,
         jobs,
         ocr,
+        operators,
+        queues,
         schedule,
         status,
         users,
@@ -74,6 +76,8 @@ def _register() -> None:
     app.add_typer(budgets.app, name="budgets")
     app.add_typer(insights.app, name="insights")
     app.add_typer(forecast.app, name="forecast")
+    app.add_typer(operators.app, name="operators")
+    app.add_typer(queues.app, name="queues")
     app.command("release")(db.release)
     app.command("status")(status.status)
     app.command("scheduler")(schedule.scheduler)

@@ -288,9 +288,42 @@ def demo_cleanup(user_id: int) -> None:
     con.print("cleanup removed:", outcome["result"], highlight=False)
 
 
-def demo() -> None:
+def _operator_token() -> str:
+    """A fresh token for the demo operator (tokens are stored hashed, so each run issues a new one)."""
+    from finjobs.errors import NotFound
+    from finjobs.services.operators import create_operator, delete_operator
+
+    with context.session() as s:
+        with contextlib.suppress(NotFound):
+            delete_operator(s, "demo")
+            s.flush()
+        return create_operator(s, "demo").token
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _console_hint(serve: bool) -> None:
+    settings = context.settings()
+    con = context.console
+    con.rule("operator's console")
+    con.print(f"console:        http://127.0.0.1:{settings.port}/console/", highlight=False)
+    con.print(f"operator token: {_operator_token()}", highlight=False, soft_wrap=True)
+    if not serve:
+        con.print(
+            "open it with `./scripts/demo --serve` (or `finjobs web` while workers run)", highlight=False
+        )
+
+
+def demo(
+    serve: bool = typer.Option(
+        False, "--serve", help="Then keep the web server (and the workers) running until Ctrl-C."
+    ),
+) -> None:
     """Database, a demo user, a bank CSV import (and its re-import), a receipt, a forecast, budgets and
-    insights, the cleanup job and the status view, through real worker processes."""
+    insights, the cleanup job and the status view, through real worker processes; then the console's
+    address and an operator token."""
     from finjobs.cli.status import render
     from finjobs.db.migrate import upgrade
     from finjobs.services.queues import queue_stats
@@ -311,4 +344,11 @@ def demo() -> None:
         demo_budgets_and_insights(user_id)
         demo_cleanup(user_id)
         con.print(render(queue_stats(context.redis())))
-    con.print(f"demo finished in {time.monotonic() - started:.1f} s", highlight=False)
+        con.print(f"demo finished in {time.monotonic() - started:.1f} s", highlight=False)
+        _console_hint(serve)
+        if serve:
+            from finjobs.web import create_app
+
+            signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: the workers are stopped too
+            with contextlib.suppress(KeyboardInterrupt):
+                create_app(settings).run(host="127.0.0.1", port=settings.port)

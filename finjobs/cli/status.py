@@ -46,7 +46,7 @@ def render(stats: list[QueueStats]) -> Group:
     for s in stats:
         workers = Text(f"{s.workers}/{s.concurrency}", style="green" if s.workers else "dim")
         table.add_row(
-            s.name,
+            Text.assemble(s.name, (" paused", "bold yellow") if s.paused else ""),
             workers,
             str(s.active),
             str(s.waiting),

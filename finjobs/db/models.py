@@ -263,3 +263,26 @@ class ScheduleRun(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Operator(Base):
+    """Someone who runs finjobs (not a user of the app): signs in to /console with a token."""
+
+    __tablename__ = "operators"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the token
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OperatorAudit(Base):
+    """Every console action: who did what, when (kept; shown in the console)."""
+
+    __tablename__ = "operator_audit"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    operator: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(String(500), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

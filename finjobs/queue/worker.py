@@ -3,20 +3,26 @@ run as a pool of forked processes with heavy modules preloaded once in the paren
 
 Running jobs carry a short lease (heartbeat every 5 s, lease 15 s) so `finjobs scheduler` can re-queue
 the job of a worker that died (SIGKILL, OOM, lost dyno) within seconds instead of RQ's minutes.
+Workers honour a per-queue pause (finjobs.queue.pause) and count every attempt's outcome and run time
+into Redis (finjobs.services.metrics) for /metrics and the console.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from redis import Redis
+from rq.exceptions import StopRequested
 from rq.registry import FinishedJobRegistry
+from rq.utils import now
 from rq.worker import HerokuWorker, SimpleWorker
 from rq.worker_pool import WorkerPool
 
+from finjobs.queue.pause import paused_queues
 from finjobs.queue.registry import FINISHED_KEEP, QUEUES, SERIALIZER, JsonJob, JsonQueue, spec
 
 log = logging.getLogger(__name__)
@@ -56,9 +62,75 @@ class TrimFinishedMixin:
 
 
 IDLE_DEQUEUE_TIMEOUT = 5
+PAUSE_POLL = 1  # seconds between pause checks of a worker whose queues are all paused
 
 
-class FinjobsWorker(TrimFinishedMixin, HerokuWorker):
+def _record(worker: Any, job: Any, outcome: str) -> None:
+    """Count one attempt into Redis; a metrics hiccup must never fail the job itself."""
+    from finjobs.services.metrics import record_job
+
+    try:
+        started = job.started_at
+        duration = (now() - started).total_seconds() if started is not None else 0.0
+        record_job(worker.connection, spec(job.origin).name, job.func_name, outcome, max(duration, 0.0))
+    except Exception:  # a metric lost is better than a job failed by its bookkeeping
+        log.exception("could not record metrics for job %s", job.id)
+
+
+class QueueControlMixin:
+    """Per-queue pause and metrics for any RQ worker class.
+
+    Pause: before each dequeue the worker drops paused queues from what it listens to; with all of
+    them paused it idles (heartbeating) until one resumes, or in burst mode stops as if they were
+    empty. A job dequeued in the instant a pause lands is handed back to the front of its queue."""
+
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None) -> Any:
+        me: Any = self
+        while True:
+            paused = paused_queues(me.connection)
+            listening = [q for q in me.queues if spec(q.name).name not in paused]
+            if not listening:
+                if timeout is None:
+                    return None
+                if me._stop_requested:
+                    raise StopRequested()
+                me.heartbeat()
+                me.procline("paused: " + ",".join(sorted(paused)))
+                time.sleep(PAUSE_POLL)
+                continue
+            me._ordered_queues = listening
+            try:
+                # while some queue is paused, return every few seconds to notice it resume
+                idle = max_idle_time if not paused or timeout is None else IDLE_DEQUEUE_TIMEOUT
+                result = super().dequeue_job_and_maintain_ttl(timeout, idle)  # type: ignore[misc]
+            finally:
+                me._ordered_queues = me.queues[:]
+            if result is None:
+                if timeout is None or not paused or max_idle_time is not None:
+                    return None
+                continue
+            job, queue = result
+            if spec(queue.name).name not in paused_queues(me.connection):
+                return result
+            self._hand_back(job, queue)
+
+    def _hand_back(self, job: Any, queue: Any) -> None:
+        with queue.connection.pipeline() as pipe:
+            pipe.lrem(queue.intermediate_queue_key, 1, job.id)
+            queue.push_job_id(job.id, pipeline=pipe, at_front=True)
+            pipe.execute()
+
+    def handle_job_success(self, job: Any, queue: Any, started_job_registry: Any, execution: Any) -> None:
+        _record(self, job, "success")
+        super().handle_job_success(job, queue, started_job_registry, execution)  # type: ignore[misc]
+
+    def handle_job_failure(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> None:
+        stopped = getattr(self, "_stopped_job_id", None) == job.id  # RQ marks it STOPPED, never retries
+        _record(self, job, "stopped" if stopped else "retried" if job.should_retry else "failed")
+        super().handle_job_failure(job, queue, *args, **kwargs)  # type: ignore[misc]
+
+
+class FinjobsWorker(QueueControlMixin, TrimFinishedMixin, HerokuWorker):
     """On SIGTERM: take no new job; the running job gets ~25 s to finish (Heroku kills at 30 s), then
     ShutDownImminentException aborts it, its transaction rolls back, and its retry re-queues it.
     A running job's lease is short (see JOB_HEARTBEAT_INTERVAL) so a dead worker is noticed fast."""
@@ -90,7 +162,7 @@ class FinjobsWorker(TrimFinishedMixin, HerokuWorker):
         return int(interval) + JOB_LEASE_MARGIN
 
 
-class FinjobsSimpleWorker(TrimFinishedMixin, SimpleWorker):
+class FinjobsSimpleWorker(QueueControlMixin, TrimFinishedMixin, SimpleWorker):
     """Runs jobs in-process (no fork): tests, and debugging with a debugger attached."""
 
 

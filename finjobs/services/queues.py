@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
@@ -23,12 +24,40 @@ class QueueStats:
     failed: int
     finished: int
     workers: int
+    paused: bool = False  # `finjobs queues pause`: its workers take no new job
+    oldest_age: float | None = None  # seconds the oldest waiting job has waited
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def by_state(self) -> dict[str, int]:
+        return {
+            "waiting": self.waiting,
+            "active": self.active,
+            "delayed": self.scheduled,
+            "failed": self.failed,
+            "finished": self.finished,
+        }
+
+
+def oldest_waiting_age(redis: Redis, queues: list[JsonQueue], now: datetime | None = None) -> float | None:
+    """Seconds since the job at the head of any of these RQ queues was enqueued (None when empty)."""
+    now = now or datetime.now(UTC)
+    ages = []
+    for q in queues:
+        head = q.get_job_ids(0, 1)
+        job = fetch_job(redis, head[0]) if head else None
+        if job is not None and job.enqueued_at is not None:
+            enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=UTC)
+            ages.append(max((now - enqueued).total_seconds(), 0.0))
+    return max(ages) if ages else None
+
 
 def queue_stats(redis: Redis, names: list[str] | None = None) -> list[QueueStats]:
+    """Cheap counts only (list and sorted-set lengths): fast whatever a queue holds."""
+    from finjobs.queue.pause import paused_queues
+
+    paused = paused_queues(redis)
     stats = []
     for name in names or list(QUEUES):
         qs = rq_queues(redis, name)
@@ -43,6 +72,8 @@ def queue_stats(redis: Redis, names: list[str] | None = None) -> list[QueueStats
                 failed=sum(FailedJobRegistry(queue=q).count for q in qs),
                 finished=sum(FinishedJobRegistry(queue=q).count for q in qs),
                 workers=len(workers),
+                paused=name in paused,
+                oldest_age=oldest_waiting_age(redis, qs),
             )
         )
     return stats

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -19,7 +20,17 @@ class Int64Converter(IntegerConverter):
 
 
 # modules of finjobs.web, each with a Blueprint `bp` and an OPENAPI fragment describing its routes
-BLUEPRINTS = ["health", "imports", "receipts", "forecasts", "budgets", "insights", "chat"]
+BLUEPRINTS = [
+    "health",
+    "imports",
+    "receipts",
+    "forecasts",
+    "budgets",
+    "insights",
+    "chat",
+    "console",
+    "metrics",
+]
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -28,6 +39,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["int"] = Int64Converter
     app.config["FINJOBS_SETTINGS"] = settings or Settings.from_env()
     app.config["MAX_CONTENT_LENGTH"] = app.config["FINJOBS_SETTINGS"].max_upload_bytes
+    # a scrape-only secret for Prometheus (operator tokens work too); create_app is an entrypoint
+    app.config["FINJOBS_METRICS_TOKEN"] = os.environ.get("FINJOBS_METRICS_TOKEN", "").strip() or None
 
     import importlib
 
@@ -44,11 +57,21 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.errorhandler(FinjobsError)
     def _finjobs_error(exc: FinjobsError) -> Any:
+        if request.path.startswith("/console"):
+            from flask import render_template
+
+            return render_template(
+                "console/error.html", code=exc.http_status, message=str(exc)
+            ), exc.http_status
         return jsonify(error=exc.code, message=str(exc)), exc.http_status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         code = exc.code or 500
+        if request.path.startswith("/console") and code >= 400:
+            from flask import render_template
+
+            return render_template("console/error.html", code=code, message=exc.description), code
         name = (exc.name or "error").lower().replace(" ", "_")
         return jsonify(error=name, message=exc.description or name), code
 

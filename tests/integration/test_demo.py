@@ -33,6 +33,7 @@ def test_demo_runs_end_to_end_on_embedded_defaults(tmp_path: Path) -> None:
                 "model: " in out.stdout and (tmp_path / "state" / "demo-forecast.png").stat().st_size > 10_000
             )
             assert "budget all spending: spent" in out.stdout and "insight(s)" in out.stdout
+            assert "/console/" in out.stdout and "operator token: fjop_" in out.stdout
             if run == 0:
                 assert "skipped 0, duplicates 0" in out.stdout
                 assert "matched bank transaction" in out.stdout  # the receipt found its imported purchase
