@@ -7,13 +7,23 @@ inside functions so the CLI starts fast (queue workers call preload() once in th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from finjobs.adapters.ocr_images import (
+    dot_blurred,
+    flatten_lighting,
+    header_image,
+    line_image,
+    stack_bands,
+)
 from finjobs.domain.money import to_minor
 from finjobs.domain.receipts import (
     ReceiptFields,
@@ -31,41 +41,22 @@ from finjobs.errors import InputError
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-# Tesseract's OpenMP threads cost more than they give on receipts (team measurement on this 2-core
-# machine: 0.25 s per receipt single-threaded vs 1.1-1.5 s with OpenMP).
+MAX_IMAGE_BYTES = 10 * 1024 * 1024  # phone photos are 1-5 MB
+MAX_IMAGE_PIXELS = 40_000_000  # ~ a 50-megapixel photo; decoded size is what costs memory, not the file
+
+# Single-threaded Tesseract is faster here (docs/receipts.md).
 _TESS_ENV = {"OMP_THREAD_LIMIT": "1"}
-# --psm 6 (one uniform block) reads receipt columns in print order better than the default page mode
-# (receipts 000-039: total 0.67 vs 0.59 with an early version of the parser). Receipts print dark on
-# light, so Tesseract's retry of every low-confidence word as inverted text is skipped (~10% faster).
+# --psm 6 reads receipt columns in print order; no inverted-text retry (docs/receipts.md).
 TESSERACT_CONFIG = "--psm 6 -c tessedit_do_invert=0"
-# Measured on receipts 000-039 (the tuning half): grayscale alone scored best for the FIRST pass.
-# Upscaling to 1000/1200 px wide, autocontrast and Otsu thresholding each lowered accuracy (Tesseract
-# binarises internally; these photos are already high contrast); deskew was not tried. Scaling to a
-# fixed text height helps as an additional reading for the total (TARGET_TEXT_PX below).
-# Photos wider than this are shrunk: same fields on the 2481-px scans, 0.55 s instead of 0.95 s.
+# Grayscale only, photos wider than MAX_WIDTH shrunk (docs/receipts.md).
 MAX_WIDTH = 1800
-# Shop names are often printed in a large font that --psm 6 misses on the full page; a second pass
-# over the top quarter at half size reads them, so it runs when the merchant or date is unsure.
-HEADER_FRACTION = 0.25
+# The header pass: the top quarter at half size, when the merchant or date is unsure.
 HEADER_RETRY_BELOW = 0.6
-# The date line is read again from five crops (scale, vertical padding as a share of the text height),
-# stacked into one Tesseract run, and year, month and day are each voted on with the page reading
-# counting double. Single re-reads are no better than the page (each misreads other digits); the
-# majority fixes "19/03" vs "10/03" and "2048". Tuning receipts 000-039: date 0.88 -> 0.97 (3-crop sets
-# tried: 0.93-0.95); held-out 040-079 0.78 -> 0.82, where the date line is often missing from the page
-# text altogether. ~0.1 s CPU. The same vote on total and merchant lines made them worse: not used.
+# The date line re-read from five crops, voted on with the page counting double (docs/receipts.md).
 DATE_PAD = 0.25
 DATE_REREADS = tuple((scale, DATE_PAD) for scale in (1.0, 1.25, 1.5, 1.75, 2.0))
 PAGE_WEIGHT = 2.0
-# Dot-matrix print (dots with gaps between them) defeats Tesseract's line reader: on the synthetic
-# dot-matrix receipts of seeds 1-3, about a quarter of the date crops read right, 80% once blurred by
-# 0.065 of the text height so the dots merge into strokes (0.05: 77%, 0.08: 81%, 0.10: 64%). On photos
-# of solid print the same blur costs (real photos: 84% -> 77% of crops right), so the blurred crops
-# are read (one more Tesseract run, ~0.1 s) and join the vote only when the plain readings put under
-# a quarter of the vote weight behind their result. Evaluation (date) when this was added: real photos
-# unchanged (0.95), seed 3 0.88 -> 0.89; seeds 5 and 7, then untuned, 0.95 -> 0.97 and 0.90 -> 0.91;
-# seeds 4 and 6 unchanged (0.93, 0.88).
-DOT_BLUR = 0.065
+# Blurred date crops for dot-matrix print join the vote when the plain ones barely agree.
 BLUR_RETRY_BELOW = 0.25
 
 
@@ -123,54 +114,6 @@ def preprocess(im: Image) -> Image:
         height = max(1, round(gray.height * MAX_WIDTH / gray.width))
         gray = gray.resize((MAX_WIDTH, height), PILImage.Resampling.LANCZOS)
     return gray
-
-
-def header_image(gray: Image) -> Image:
-    """The top of the receipt at half size, so large-font shop names look like ordinary text."""
-    from PIL import Image as PILImage
-
-    top = gray.crop((0, 0, gray.width, max(1, int(gray.height * HEADER_FRACTION))))
-    return top.resize((max(1, top.width // 2), max(1, top.height // 2)), PILImage.Resampling.LANCZOS)
-
-
-def line_image(gray: Image, words: list[Word], line: int, *, scale: float, pad: float) -> Image | None:
-    """A band around one OCR line (its words' extent), scaled. Median word height and centre, so one
-    tall smudge read as a "word" does not stretch the band over the neighbouring lines."""
-    from PIL import Image as PILImage
-
-    boxes = [w for w in words if w.line == line and w.height > 0]
-    if not boxes:
-        return None
-    heights = sorted(w.height for w in boxes)
-    centres = sorted(w.top + w.height / 2 for w in boxes)
-    h, mid = heights[len(heights) // 2], centres[len(centres) // 2]
-    top = max(0, int(mid - h / 2 - h * pad - 1))
-    bottom = min(gray.height, int(mid + h / 2 + h * pad + 1))
-    left = max(0, min(w.left for w in boxes) - h)
-    right = min(gray.width, max(w.left + w.width for w in boxes) + h)
-    if bottom <= top or right <= left:
-        return None
-    band = gray.crop((left, top, right, bottom))
-    size = (max(1, round(band.width * scale)), max(1, round(band.height * scale)))
-    return band.resize(size, PILImage.Resampling.LANCZOS) if scale != 1.0 else band
-
-
-BAND_GAP = 24  # white pixels between stacked bands: wide enough that Tesseract never joins two
-
-
-def stack_bands(bands: list[Image]) -> tuple[Image, list[tuple[float, float]]]:
-    """Line images stacked on one white page, and each band's vertical span on it (for split_bands)."""
-    from PIL import Image as PILImage
-
-    width = max(b.width for b in bands) + 2 * BAND_GAP
-    height = sum(b.height for b in bands) + BAND_GAP * (len(bands) + 1)
-    page = PILImage.new("L", (width, height), 255)
-    spans, y = [], BAND_GAP
-    for band in bands:
-        page.paste(band, (BAND_GAP, y))
-        spans.append((y - BAND_GAP / 2, y + band.height + BAND_GAP / 2))
-        y += band.height + BAND_GAP
-    return page, spans
 
 
 def split_bands(data: dict[str, list[Any]], spans: list[tuple[float, float]]) -> list[str]:
@@ -245,14 +188,6 @@ def vote_on_date(
     if voted is not None and voted != page:
         fields.date = voted
         fields.confidence["date"] = round(agree, 2)
-
-
-def dot_blurred(image: Image, text_height: float) -> Image:
-    """The image blurred by DOT_BLUR of its text height, so dot-matrix dots merge into strokes, then
-    contrast-stretched so its paper is white (grey paper stacked on a white page reads as nothing)."""
-    from PIL import ImageFilter, ImageOps
-
-    return ImageOps.autocontrast(image.filter(ImageFilter.GaussianBlur(DOT_BLUR * text_height)), cutoff=1)
 
 
 def crop_text_height(crop: Image) -> float:
@@ -332,6 +267,35 @@ def ocr_pages(images: list[Image], *, config: str = TESSERACT_CONFIG) -> list[di
     pytesseract's default PNG, whose compression costs 20-50 ms on a full page. Not BMP: Pillow
     stamps it 96 dpi, which changes --psm 4 layout (PNG and PGM carry no resolution, so Tesseract
     estimates it, as the tuning runs did)."""
+    key_ = _batch_key(images, config) if _readings is not None else ""
+    if _readings is not None and key_ in _readings:
+        return _readings[key_]
+    pages = _run_tesseract(images, config)
+    if _readings is not None:
+        _readings[key_] = pages
+    return pages
+
+
+# Evaluation re-runs (scripts/eval_receipts.py --ablate) read the same images again and again: when a
+# store is set, every Tesseract result is kept in it, keyed by the images' pixels and the config.
+_readings: dict[str, list[dict[str, list[Any]]]] | None = None
+
+
+def keep_readings(store: dict[str, list[dict[str, list[Any]]]] | None) -> None:
+    """Keep (and reuse) every Tesseract reading in `store`; None stops. For evaluation scripts."""
+    global _readings
+    _readings = store
+
+
+def _batch_key(images: list[Image], config: str) -> str:
+    digest = hashlib.sha1(config.encode())
+    for im in images:
+        digest.update(f"{im.mode}{im.size}".encode())
+        digest.update(im.tobytes())
+    return digest.hexdigest()
+
+
+def _run_tesseract(images: list[Image], config: str) -> list[dict[str, list[Any]]]:
     import pytesseract
     from PIL import Image as PILImage
 
@@ -368,18 +332,11 @@ def ocr_text(im: Image, *, config: str = TESSERACT_CONFIG) -> tuple[str, list[Wo
     return data_to_words(ocr_pages([im], config=config)[0])
 
 
-# Tesseract reads best at a certain text size. After the first pass, the page is read again scaled so
-# its median word box is TARGET_TEXT_PX high (A4 scans of a till roll have ~11 px words, close-up photos
-# ~30 px), unless it is already within RESCALE_OUTSIDE of that. Enlargement is capped: cost grows with
-# the pixels. Tuning receipts 000-039: that reading plus a --psm 4 one (below) gave total 0.90 vs 0.85
-# for the first pass alone, and 0.90 vs 0.85 for any single reading (psm 6 / psm 4, plain or scaled).
+# The page re-read scaled to TARGET_TEXT_PX word height, for the total (docs/receipts.md).
 TARGET_TEXT_PX = 24.0
 RESCALE_OUTSIDE = (0.8, 1.2)
 MAX_UPSCALE = 2.0
-# The --psm 4 reading (one column of variable-size lines) runs only when the scaled reading's best
-# total is weakly supported: a GRAND TOTAL/NETT-style label scores 10-10.5 (see _score_totals), so
-# below 11 means no confirmation at all (a repeat, the item sum, cash - change, subtotal + tax).
-# Tuning receipts: thresholds 11-14 score the same (0.90), 10 loses two; 11 runs it on 45% of photos.
+# The --psm 4 reading runs when the scaled reading's best total has no confirmation (< 11).
 TOTAL_RETRY_BELOW = 11.0
 SECOND_CONFIG = "--psm 4 -c tessedit_do_invert=0"
 
@@ -422,79 +379,78 @@ def scaled(gray: Image, scale: float, words: list[Word]) -> Image:
     return gray.resize(size, PILImage.Resampling.LANCZOS)
 
 
-# Photos on a dark table or under uneven light: Tesseract binarises a page with one global threshold,
-# which then falls between the table and the paper, and light-grey print comes out as paper (synthetic
-# seed 6, receipt 002: 5 words read of a whole receipt). When the first pass finds no date and no line
-# that looks like one, the page is read again with its lighting flattened, and that reading replaces
-# the first if it has more confidently read words. Flattening every photo instead cost the real photos
-# total 0.90 -> 0.82; gated so, it never runs on them (0 of 80). Synthetic seeds 3, 6, 7: date
-# 0.89 -> 0.91, 0.88 -> 0.93, 0.91 -> 0.94; seed 6 total 0.84 -> 0.89.
-LIGHT_CELL = 8  # the paper's brightness is taken on a grid this many times coarser than the page
-LIGHT_WINDOW = 5  # cells: the brightest level within 5 x 8 = 40 px is paper, wider than any stroke
-
-
-def flatten_lighting(gray: Image) -> Image:
-    """The page divided by its local paper brightness (the brightest level nearby, smoothed), so the
-    paper is white everywhere and print keeps its contrast against it."""
-    import numpy as np
-    from PIL import Image as PILImage
-    from PIL import ImageFilter
-
-    cells = (max(1, gray.width // LIGHT_CELL), max(1, gray.height // LIGHT_CELL))
-    small = gray.resize(cells, PILImage.Resampling.BOX).filter(ImageFilter.MaxFilter(LIGHT_WINDOW))
-    paper = small.filter(ImageFilter.GaussianBlur(2)).resize(gray.size, PILImage.Resampling.BILINEAR)
-    ratio = np.asarray(gray, dtype=np.float32) / np.maximum(np.asarray(paper, dtype=np.float32), 1.0)
-    return PILImage.fromarray(np.clip(ratio * 255.0, 0, 255).astype(np.uint8))
-
-
 def confident_words(words: list[Word]) -> int:
     """How many words Tesseract read confidently (see confident)."""
     return sum(1 for w in words if confident(w))
 
 
-# A garbled date line and no date is also what dot-matrix print looks like to Tesseract; blurred by
-# DOT_BLUR of the text height, such a page reads more words. Solid print blurred reads about as many
-# (real photos with a garbled date line: at most 1.13 times as many), so the blurred page replaces the
-# first reading only when it reads DOT_PAGE_GAIN times as many words confidently. Evaluation: real
-# photos unchanged (it never runs on them); synthetic seeds 1, 3, 7: date 0.96/0.91/0.94 ->
-# 0.97/0.93/0.95, total 0.86/0.91/0.86 -> 0.88/0.94/0.89; seeds 2 and 6 total or merchant up, none
-# down. Tried after the flattened page too when that still shows no date: seeds 2, 3, 6 date +0.01.
+# Page pass "dot-matrix blur": kept only with DOT_PAGE_GAIN times the confident words.
 DOT_PAGE_GAIN = 1.2
 
 
-Reading = tuple["Image", str, list[Word], ReceiptFields]  # image read, text, words, parsed fields
+@dataclass(frozen=True)
+class Reading:
+    """One Tesseract reading of a page: the image read (later crops are cut from it), its text and
+    words, and the fields parsed from them."""
+
+    image: Image
+    text: str
+    words: list[Word]
+    fields: ReceiptFields
+
+
+@dataclass(frozen=True)
+class PagePass:
+    """A re-reading of the whole page after the first: `when` it runs, how it `build`s its image
+    (from the grey page and the reading so far), and `gain`: its reading replaces the one so far
+    when it reads more words confidently, and at least `gain` times as many."""
+
+    name: str
+    when: Callable[[Reading, str | None, int], bool]  # (reading so far, locale hint, latest year)
+    build: Callable[[Image, Reading], Image]
+    gain: float
+
+
+def _no_date_nor_date_line(reading: Reading, locale_hint: str | None, latest_year: int) -> bool:
+    day_first = day_first_for(locale_hint, reading.fields.currency)
+    return (
+        reading.fields.date is None
+        and date_line(reading.text, day_first=day_first, latest_year=latest_year) is None
+    )
+
+
+# In order; each sees the reading its predecessors kept. The evidence for each is in docs/receipts.md.
+PAGE_PASSES: tuple[PagePass, ...] = (
+    PagePass("flattened lighting", _no_date_nor_date_line, lambda gray, _r: flatten_lighting(gray), 1.0),
+    PagePass(
+        "dot-matrix blur",
+        lambda reading, _hint, _year: reading.fields.date is None,
+        lambda _gray, r: dot_blurred(r.image, word_height(r.words) or TARGET_TEXT_PX),
+        DOT_PAGE_GAIN,
+    ),
+)
 
 
 def first_pass(gray: Image, *, locale_hint: str | None, latest_year: int) -> Reading:
-    """The first --psm 6 reading and its fields. When the page shows no date, it is read again: with
-    its lighting flattened when no line even looks like a date, then blurred (dot-matrix print) if
-    there is still no date; a re-reading is used if it reads enough more words (see above). Returns
-    the image the reading came from: later crops are cut from it."""
+    """The first --psm 6 reading and its fields, then the PAGE_PASSES that apply, each kept when it
+    reads enough more words."""
 
     def read(image: Image) -> Reading:
         text, words = ocr_text(image)
-        return (
-            image,
-            text,
-            words,
-            parse_receipt(text, words, locale_hint=locale_hint, latest_year=latest_year),
+        return Reading(
+            image, text, words, parse_receipt(text, words, locale_hint=locale_hint, latest_year=latest_year)
         )
 
     reading = read(gray)
-    if reading[3].date is not None:
-        return reading
-    day_first = day_first_for(locale_hint, reading[3].currency)
-    if date_line(reading[1], day_first=day_first, latest_year=latest_year) is None:
-        reading = _better(reading, read(flatten_lighting(gray)), gain=1.0)
-        if reading[3].date is not None:
-            return reading
-    blurred = dot_blurred(reading[0], word_height(reading[2]) or TARGET_TEXT_PX)
-    return _better(reading, read(blurred), gain=DOT_PAGE_GAIN)
+    for page_pass in PAGE_PASSES:
+        if page_pass.when(reading, locale_hint, latest_year):
+            reading = _better(reading, read(page_pass.build(gray, reading)), gain=page_pass.gain)
+    return reading
 
 
 def _better(reading: Reading, other: Reading, *, gain: float) -> Reading:
     """`other` when it reads more words confidently than `reading`, and at least `gain` times as many."""
-    before, after = confident_words(reading[2]), confident_words(other[2])
+    before, after = confident_words(reading.words), confident_words(other.words)
     return other if after > before and after >= gain * before else reading
 
 
@@ -512,7 +468,8 @@ def scan_image(
     today = today or dt.date.today()
     latest = today.year + 1
     im = load_image(data, source=source, max_bytes=max_bytes, max_pixels=max_pixels)
-    gray, text, words, fields = first_pass(preprocess(im), locale_hint=locale_hint, latest_year=latest)
+    first = first_pass(preprocess(im), locale_hint=locale_hint, latest_year=latest)
+    gray, text, words, fields = first.image, first.text, first.words, first.fields
     day_first = day_first_for(locale_hint, fields.currency)
 
     # The other --psm 6 readings depend only on the first one, so they share one Tesseract run:
