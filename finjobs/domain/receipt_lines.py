@@ -88,6 +88,10 @@ _STRONG_LABEL = _rx(
 _INCLUSIVE = _rx("INCLUSIVE", "INCL", "CLUSIV")
 _STRONG_TOTAL = re.compile(_STRONG_LABEL.pattern + "|" + _INCLUSIVE.pattern, re.IGNORECASE)
 _RATE = re.compile(r"\d\s?%")
+# "TOTAL INCLUDES 6% GST 1.66" states the tax a total includes, whatever its TOTAL says (at 0% there
+# is no tax to state: "Total Includes GST 0% 8.20" is the total).
+_INCLUDES = _rx("INCLUDES", "INCLUDED")
+_NONZERO_RATE = re.compile(r"(?<![\d.])(?:[1-9]\d?(?:\.\d+)?|0\.\d*[1-9])\s?%")
 _WEAK_TOTAL = _rx("SUB TOTAL", "SUBTOTAL", "EXCL")
 _COUNT_TOTAL = _rx("TOTAL QTY", "TOTAL ITEM", "QTY", "ITEMS", "TOTAL QUANTITY", "COUNT")
 _NOT_TOTAL = _rx("TOTAL GST", "TOTAL TAX", "GST", "TAX", "DISCOUNT", "SAVING", "SERVICE", "POINT", "CHANGE")
@@ -171,6 +175,7 @@ LINE_LABELS: tuple[tuple[str, Callable[[str], bool]], ...] = (
         "tax",
         _all(_has(_INCLUSIVE), _not(_has(_STRONG_LABEL)), _not(_has(_TOTAL)), _has(_TAX), _has(_RATE)),
     ),
+    ("tax", _all(_has(_INCLUDES), _has(_TAX), _has(_NONZERO_RATE))),
     ("rounding", _all(_has(_ROUNDING), _not(_strong))),
     ("none", _has(_COUNT_TOTAL)),
     ("weak", _has(_WEAK_TOTAL)),
@@ -217,6 +222,8 @@ def collect_amounts(lines: list[str]) -> list[Amt]:
             kind = pending
         pending = None
         paid = paid or kind in ("strong", "total", "tender", "change")
+        if kind == "rounding" and abs(values[-1]) >= 1:
+            kind = "strong"  # "Total After Rounding 48.95": an adjustment is never a whole unit
         # The rightmost number is the amount column; others on the line are qty/unit price.
         out.append(Amt(values[-1], i, kind, kind == "tax" and bool(_INCLUSIVE.search(line))))
         out.extend(Amt(v, i, "none" if kind != "tax" else "tax") for v in values[:-1])

@@ -844,3 +844,22 @@ def test_a_quantity_and_price_are_no_date_with_a_lost_separator() -> None:
     assert find_date(text, day_first=False, latest_year=2027) is None
     assert find_date("S12 340 05 02-18", latest_year=2027) is not None  # the dot-matrix date it is for
     assert find_date("Date 05 02.2018", latest_year=2027) is not None
+
+
+def test_an_amount_over_one_unit_on_a_rounding_line_is_the_rounded_total() -> None:
+    # Receipt 228 (--psm 6): "Total After Rounding" is no adjustment; 48.93 is the pre-rounding total.
+    text = "Total Sales Incl. GST 48.93\nRounding Adjustment 0.02\nTotal After Rounding 48,95\nVISA 48,95\n"
+    assert parse_receipt(text, locale_hint="MY").to_dict()["total"] == "48.95"
+    # Receipt 259: the adjustment itself garbled ("RH 2"), the rounded total on the "Rounding" line.
+    text = "Total Sales (Inclusive GST) RH 42.33\nRounding Adjustment RH 2\nRounding RM = 42,35\n"
+    assert parse_receipt(text, locale_hint="MY").to_dict()["total"] == "42.35"
+
+
+def test_a_total_includes_n_percent_tax_line_states_the_tax() -> None:
+    # Receipt 244 (--psm 6): the last line states the GST the total includes.
+    text = (
+        "Eat-In Total (incl GST) 29,28\nRounding Adjust 0.02\nTotal Rounded 29.30\nCash Tendered 50.00\n"
+        "Change 20.70\nTOTAL INCLUDES 6% GST 1.66 ff\n"
+    )
+    fields = parse_receipt(text, locale_hint="MY").to_dict()
+    assert (fields["total"], fields["tax"]) == ("29.30", "1.66")
