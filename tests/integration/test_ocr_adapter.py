@@ -6,6 +6,8 @@ Reads photos from ../shared/data/receipts (skipped when absent); runs `tesseract
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -337,3 +339,13 @@ def test_page_files_carry_no_resolution_like_pytesseracts_png() -> None:
     ours = ocr.ocr_pages([page], config=ocr.SECOND_CONFIG)[0]
     theirs = pytesseract.image_to_data(page, config=ocr.SECOND_CONFIG, output_type=pytesseract.Output.DICT)
     assert ours["text"] == theirs["text"]
+
+
+def test_pytesseract_is_imported_without_pandas_and_numpy_stays_importable() -> None:
+    """`finjobs ocr scan` must not pay for pandas (pytesseract imports it when it is installed)."""
+    code = (
+        "import sys; from finjobs.adapters import ocr; ocr.preload(); "
+        "print('pandas' in sys.modules, 'numpy' in sys.modules); import numpy; print(numpy.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "numpy"]
