@@ -113,6 +113,7 @@ def _company_line(line: str, conf: float | None) -> bool:
         bool(_COMPANY.search(line))
         and not _NOT_MERCHANT.search(line)
         and not (conf is not None and conf < _MIN_CONF)
+        and not amounts(line)  # an item ("CAFE CREME 12.00 2 24.00"), not a name
     )
 
 

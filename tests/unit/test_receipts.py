@@ -863,3 +863,9 @@ def test_a_total_includes_n_percent_tax_line_states_the_tax() -> None:
     )
     fields = parse_receipt(text, locale_hint="MY").to_dict()
     assert (fields["total"], fields["tax"]) == ("29.30", "1.66")
+
+
+def test_a_company_word_on_a_price_line_names_no_merchant() -> None:
+    # Receipt 225 (--psm 6): "CAFE" is a company word, but the line is an item with its prices.
+    text = "AUTOROUTE RABAT MEKNES\nCAFE CREME 12.00 2 24.00\nTOTAL 56.00\n"
+    assert parse_receipt(text).merchant == "AUTOROUTE RABAT MEKNES"
