@@ -163,9 +163,9 @@ def _load_cache(path: str | None) -> dict[str, object] | None:
 
 
 def _readings_store() -> dict[str, object]:
-    from finjobs.adapters import ocr
+    from finjobs.adapters import ocr_engine
 
-    return dict(ocr._readings or {})
+    return dict(ocr_engine._readings or {})
 
 
 def _scan_all(

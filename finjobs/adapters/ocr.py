@@ -7,17 +7,22 @@ inside functions so the CLI starts fast (queue workers call preload() once in th
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
-import os
-import shutil
-import sys
-import tempfile
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from finjobs.adapters.ocr_engine import (
+    SECOND_CONFIG,
+    data_to_words,
+    ocr_bands,
+    ocr_pages,
+    ocr_text,
+    split_bands,
+)
+from finjobs.adapters.ocr_engine import keep_readings as keep_readings  # re-exported for scripts
+from finjobs.adapters.ocr_engine import preload as preload  # re-exported for workers
 from finjobs.adapters.ocr_images import (
     dot_blurred,
     flatten_lighting,
@@ -45,10 +50,6 @@ if TYPE_CHECKING:
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # phone photos are 1-5 MB
 MAX_IMAGE_PIXELS = 40_000_000  # ~ a 50-megapixel photo; decoded size is what costs memory, not the file
 
-# Single-threaded Tesseract is faster here (docs/receipts.md).
-_TESS_ENV = {"OMP_THREAD_LIMIT": "1"}
-# --psm 6 reads receipt columns in print order; no inverted-text retry (docs/receipts.md).
-TESSERACT_CONFIG = "--psm 6 -c tessedit_do_invert=0"
 # Grayscale only, photos wider than MAX_WIDTH shrunk (docs/receipts.md).
 MAX_WIDTH = 1800
 # The header pass: the top quarter at half size, when the merchant or date is unsure.
@@ -59,38 +60,6 @@ DATE_REREADS = tuple((scale, DATE_PAD) for scale in (1.0, 1.25, 1.5, 1.75, 2.0))
 PAGE_WEIGHT = 2.0
 # Blurred date crops for dot-matrix print join the vote when the plain ones barely agree.
 BLUR_RETRY_BELOW = 0.25
-
-
-# pytesseract imports pandas and numpy when they are installed (only for DataFrame and ndarray
-# input and output, which this adapter never uses): 0.35 s of the 1 s budget of `finjobs ocr scan`.
-_OPTIONAL_OF_PYTESSERACT = ("pandas", "numpy")
-
-
-def _pytesseract() -> Any:
-    """pytesseract, imported without pandas and numpy unless something already imported them; they
-    stay importable afterwards (flatten_lighting uses numpy)."""
-    if "pytesseract" in sys.modules:
-        return sys.modules["pytesseract"]
-    blocked = [name for name in _OPTIONAL_OF_PYTESSERACT if name not in sys.modules]
-    for name in blocked:
-        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail fast
-    try:
-        import pytesseract
-    finally:
-        for name in blocked:
-            if sys.modules.get(name) is None:
-                del sys.modules[name]
-    return pytesseract
-
-
-def preload() -> str:
-    """Import Pillow and pytesseract and check the tesseract binary once; return its version."""
-    pytesseract = _pytesseract()
-    from PIL import Image  # noqa: F401
-
-    if shutil.which(pytesseract.pytesseract.tesseract_cmd) is None:
-        raise RuntimeError(f"tesseract binary not found: {pytesseract.pytesseract.tesseract_cmd!r}")
-    return str(pytesseract.get_tesseract_version())
 
 
 def load_image(
@@ -137,30 +106,6 @@ def preprocess(im: Image) -> Image:
         height = max(1, round(gray.height * MAX_WIDTH / gray.width))
         gray = gray.resize((MAX_WIDTH, height), PILImage.Resampling.LANCZOS)
     return gray
-
-
-def split_bands(data: dict[str, list[Any]], spans: list[tuple[float, float]]) -> list[str]:
-    """The text of each stacked band (by word centre), from the reading of a stack_bands page."""
-    texts: list[list[str]] = [[] for _ in spans]
-    for i, raw in enumerate(data["text"]):
-        word = str(raw).strip()
-        if not word:
-            continue
-        centre = int(data["top"][i]) + int(data["height"][i]) / 2
-        for k, (a, b) in enumerate(spans):
-            if a <= centre < b:
-                texts[k].append(word)
-                break
-    return [" ".join(t) for t in texts]
-
-
-def ocr_bands(bands: list[Image]) -> list[str]:
-    """Read several line images in ONE Tesseract run (stacked on a white page, --psm 6): each run
-    costs ~0.08 s of start-up, more than reading a line. Returns one text per band."""
-    if not bands:
-        return []
-    page, spans = stack_bands(bands)
-    return split_bands(ocr_pages([page])[0], spans)
 
 
 def date_crops(gray: Image, text: str, words: list[Word], *, day_first: bool, today: dt.date) -> list[Image]:
@@ -251,117 +196,12 @@ def reread_date(
     settle_date(fields, crops, ocr_bands(crops), day_first=day_first, today=today, page_weight=1.0)
 
 
-def data_to_words(data: dict[str, list[Any]]) -> tuple[str, list[Word]]:
-    """pytesseract image_to_data dict -> (text with one line per Tesseract line, words indexed by line)."""
-    lines: list[list[str]] = []
-    words: list[Word] = []
-    index: dict[tuple[int, int, int], int] = {}
-    for i, raw in enumerate(data["text"]):
-        txt = str(raw).strip()
-        if not txt:
-            continue
-        key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
-        if key not in index:
-            index[key] = len(lines)
-            lines.append([])
-        n = index[key]
-        lines[n].append(txt)
-        words.append(
-            Word(
-                text=txt,
-                line=n,
-                conf=float(data["conf"][i]),
-                left=int(data["left"][i]),
-                top=int(data["top"][i]),
-                width=int(data["width"][i]),
-                height=int(data["height"][i]),
-            )
-        )
-    return "\n".join(" ".join(ws) for ws in lines), words
-
-
-def ocr_pages(images: list[Image], *, config: str = TESSERACT_CONFIG) -> list[dict[str, list[Any]]]:
-    """Read one or more images in ONE Tesseract run; an image_to_data dict per image, in order.
-    Engine failures propagate.
-
-    Every run costs ~0.07 s of start-up (model load) whatever it reads, so the readings that depend
-    only on the first pass share a run: Tesseract takes a text file listing images and reads each as
-    its own page, with the same result as separate runs. Images go to disk as uncompressed PGM, not
-    pytesseract's default PNG, whose compression costs 20-50 ms on a full page. Not BMP: Pillow
-    stamps it 96 dpi, which changes --psm 4 layout (PNG and PGM carry no resolution, so Tesseract
-    estimates it, as the tuning runs did)."""
-    key_ = _batch_key(images, config) if _readings is not None else ""
-    if _readings is not None and key_ in _readings:
-        return _readings[key_]
-    pages = _run_tesseract(images, config)
-    if _readings is not None:
-        _readings[key_] = pages
-    return pages
-
-
-# Evaluation re-runs (scripts/eval_receipts.py --ablate) read the same images again and again: when a
-# store is set, every Tesseract result is kept in it, keyed by the images' pixels and the config.
-_readings: dict[str, list[dict[str, list[Any]]]] | None = None
-
-
-def keep_readings(store: dict[str, list[dict[str, list[Any]]]] | None) -> None:
-    """Keep (and reuse) every Tesseract reading in `store`; None stops. For evaluation scripts."""
-    global _readings
-    _readings = store
-
-
-def _batch_key(images: list[Image], config: str) -> str:
-    digest = hashlib.sha1(config.encode())
-    for im in images:
-        digest.update(f"{im.mode}{im.size}".encode())
-        digest.update(im.tobytes())
-    return digest.hexdigest()
-
-
-def _run_tesseract(images: list[Image], config: str) -> list[dict[str, list[Any]]]:
-    pytesseract = _pytesseract()
-    from PIL import Image as PILImage
-
-    for key, value in _TESS_ENV.items():
-        # pytesseract runs tesseract with os.environ and has no env argument.
-        os.environ.setdefault(key, value)
-    with tempfile.TemporaryDirectory(prefix="finjobs-ocr-") as tmp:
-        paths = []
-        for k, im in enumerate(images):
-            if im.mode not in ("1", "L", "RGB"):
-                # PNM has no alpha or palette: flatten onto white, as pytesseract does.
-                flat = PILImage.new("L", im.size, 255)
-                flat.paste(im.convert("L"), mask=im.getchannel("A") if "A" in im.getbands() else None)
-                im = flat
-            path = os.path.join(tmp, f"{k}.pnm")
-            im.save(path, "PPM")
-            paths.append(path)
-        target = paths[0]
-        if len(paths) > 1:
-            target = os.path.join(tmp, "pages.txt")
-            with open(target, "w", encoding="utf-8") as fh:
-                fh.write("\n".join(paths) + "\n")
-        data = pytesseract.image_to_data(target, config=config, output_type=pytesseract.Output.DICT)
-    pages: list[dict[str, list[Any]]] = [{key: [] for key in data} for _ in images]
-    for i, page_num in enumerate(data["page_num"]):
-        row = pages[int(page_num) - 1]
-        for key, column in data.items():
-            row[key].append(column[i])
-    return pages
-
-
-def ocr_text(im: Image, *, config: str = TESSERACT_CONFIG) -> tuple[str, list[Word]]:
-    """One Tesseract pass over a prepared image -> (text, words). Engine failures propagate."""
-    return data_to_words(ocr_pages([im], config=config)[0])
-
-
 # The page re-read scaled to TARGET_TEXT_PX word height, for the total (docs/receipts.md).
 TARGET_TEXT_PX = 24.0
 RESCALE_OUTSIDE = (0.8, 1.2)
 MAX_UPSCALE = 2.0
 # The --psm 4 reading runs when the scaled reading's best total has no confirmation (< 11).
 TOTAL_RETRY_BELOW = 11.0
-SECOND_CONFIG = "--psm 4 -c tessedit_do_invert=0"
 
 
 def confident(word: Word) -> bool:
@@ -477,6 +317,117 @@ def _better(reading: Reading, other: Reading, *, gain: float) -> Reading:
     return other if after > before and after >= gain * before else reading
 
 
+@dataclass
+class Scan:
+    """What one scan knows so far: the first reading, the page for the total, the date-line crops,
+    the total's readings (text, words) and the crops' texts. The follow-up passes add to it."""
+
+    first: Reading
+    locale_hint: str | None
+    today: dt.date
+    day_first: bool
+    scale: float
+    page: Image
+    crops: list[Image]
+    readings: list[tuple[str, list[Word]]] = field(default_factory=list)
+    band_texts: list[str] = field(default_factory=list)
+    spans: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def fields(self) -> ReceiptFields:
+        return self.first.fields
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A --psm 6 reading that depends only on the first: all that `build` an image (None: the pass
+    does not run) share ONE Tesseract run; `keep` then takes what it read into the scan."""
+
+    name: str
+    build: Callable[[Scan], Image | None]
+    keep: Callable[[Scan, dict[str, list[Any]]], None]
+
+
+def _scaled_page(scan: Scan) -> Image | None:
+    return scan.page if scan.scale != 1.0 else None
+
+
+def _keep_scaled(scan: Scan, data: dict[str, list[Any]]) -> None:
+    scan.readings[0] = data_to_words(data)  # the total is read from the scaled page, not the first
+
+
+def _header(scan: Scan) -> Image | None:
+    unsure = scan.fields.confidence.get("merchant", 0.0) < HEADER_RETRY_BELOW or scan.fields.date is None
+    return header_image(scan.first.image) if unsure else None
+
+
+def _keep_header(scan: Scan, data: dict[str, list[Any]]) -> None:
+    """The header's merchant when more confident than the page's, its date when the page had none."""
+    fields = scan.fields
+    text, words = data_to_words(data)
+    head = parse_receipt(text, words, locale_hint=scan.locale_hint, latest_year=scan.today.year + 1)
+    if head.confidence.get("merchant", 0.0) > fields.confidence.get("merchant", 0.0):
+        fields.merchant = head.merchant
+        fields.confidence["merchant"] = head.confidence["merchant"]
+    if fields.date is None and head.date is not None:
+        fields.date = head.date
+        fields.confidence["date"] = head.confidence["date"]
+
+
+def _date_bands(scan: Scan) -> Image | None:
+    if not scan.crops:
+        return None
+    band_page, scan.spans = stack_bands(scan.crops)
+    return band_page
+
+
+def _keep_bands(scan: Scan, data: dict[str, list[Any]]) -> None:
+    scan.band_texts = split_bands(data, scan.spans)
+
+
+# In order: the page scaled to TARGET_TEXT_PX (for the total), the header (when the merchant or date
+# is unsure) and the stacked crops of the date line.
+FOLLOW_UPS: tuple[FollowUp, ...] = (
+    FollowUp("scaled page", _scaled_page, _keep_scaled),
+    FollowUp("header", _header, _keep_header),
+    FollowUp("date-line crops", _date_bands, _keep_bands),
+)
+
+
+def _follow_up(scan: Scan) -> None:
+    planned = [(p, image) for p in FOLLOW_UPS if (image := p.build(scan)) is not None]
+    pages = ocr_pages([image for _, image in planned]) if planned else []
+    for (follow_up, _), data in zip(planned, pages, strict=True):
+        follow_up.keep(scan, data)
+
+
+def _settle_total(scan: Scan) -> None:
+    """The total voted over the page's reading(s), adding a --psm 4 one when the evidence is weak."""
+    fields = scan.fields
+    if max(total_scores(scan.readings[0][0]).values(), default=0.0) < TOTAL_RETRY_BELOW:
+        scan.readings.append(ocr_text(scan.page, config=SECOND_CONFIG))
+    total, total_conf = combine_totals([t for t, _ in scan.readings])
+    if total is not None:
+        fields.total_minor = to_minor(total, fields.currency or "XXX")
+        fields.confidence["total"] = total_conf
+
+
+def _date_from_other_readings(scan: Scan) -> None:
+    """No date on the first pass, its garbled date line or the header: take it from another reading
+    (a --psm 4 one if none was made yet) and vote over re-reads of that reading's date line."""
+    if len(scan.readings) == 1:
+        scan.readings.append(ocr_text(scan.page, config=SECOND_CONFIG))
+    for other_text, other_words in scan.readings:
+        found = find_date(other_text, day_first=scan.day_first, latest_year=scan.today.year + 1)
+        if found is not None:
+            scan.fields.date = found[2]
+            scan.fields.confidence["date"] = round(min(1.0, found[0] / 7.0), 2)
+            reread_date(
+                scan.page, other_text, other_words, scan.fields, day_first=scan.day_first, today=scan.today
+            )
+            return
+
+
 def scan_image(
     data: bytes,
     *,
@@ -489,62 +440,23 @@ def scan_image(
     """Photo bytes -> parsed fields. InputError for bad images; Tesseract crashes propagate.
     `today` bounds plausible years (default: the local date)."""
     today = today or dt.date.today()
-    latest = today.year + 1
     im = load_image(data, source=source, max_bytes=max_bytes, max_pixels=max_pixels)
-    first = first_pass(preprocess(im), locale_hint=locale_hint, latest_year=latest)
-    gray, text, words, fields = first.image, first.text, first.words, first.fields
-    day_first = day_first_for(locale_hint, fields.currency)
-
-    # The other --psm 6 readings depend only on the first one, so they share one Tesseract run:
-    # the page scaled to TARGET_TEXT_PX (for the total), the header (when the merchant or date is
-    # unsure) and the stacked crops of the date line.
-    scale = rescale_factor(words)
-    page = scaled(gray, scale, words)
-    want_header = fields.confidence.get("merchant", 0.0) < HEADER_RETRY_BELOW or fields.date is None
-    crops = date_crops(gray, text, words, day_first=day_first, today=today)
-    batch: list[Image] = []
-    if scale != 1.0:
-        batch.append(page)
-    if want_header:
-        batch.append(header_image(gray))
-    spans: list[tuple[float, float]] = []
-    if crops:
-        band_page, spans = stack_bands(crops)
-        batch.append(band_page)
-    results = iter(ocr_pages(batch)) if batch else iter(())
-
-    readings = [(text, words) if scale == 1.0 else data_to_words(next(results))]
-    if want_header:
-        head_text, head_words = data_to_words(next(results))
-        head = parse_receipt(head_text, head_words, locale_hint=locale_hint, latest_year=latest)
-        if head.confidence.get("merchant", 0.0) > fields.confidence.get("merchant", 0.0):
-            fields.merchant = head.merchant
-            fields.confidence["merchant"] = head.confidence["merchant"]
-        if fields.date is None and head.date is not None:
-            fields.date = head.date
-            fields.confidence["date"] = head.confidence["date"]
-    band_texts = split_bands(next(results), spans) if crops else []
-
-    # A --psm 4 reading for the total when the (scaled) reading's evidence is weak.
-    if max(total_scores(readings[0][0]).values(), default=0.0) < TOTAL_RETRY_BELOW:
-        readings.append(ocr_text(page, config=SECOND_CONFIG))
-    total, total_conf = combine_totals([t for t, _ in readings])
-    if total is not None:
-        fields.total_minor = to_minor(total, fields.currency or "XXX")
-        fields.confidence["total"] = total_conf
-
-    settle_date(fields, crops, band_texts, day_first=day_first, today=today)
-    if fields.date is not None:
-        return fields
-    # No date on the first pass, its garbled date line or the header: take it from another reading
-    # (a --psm 4 one if none was made yet) and vote over re-reads of that reading's date line.
-    if len(readings) == 1:
-        readings.append(ocr_text(page, config=SECOND_CONFIG))
-    for other_text, other_words in readings:
-        found = find_date(other_text, day_first=day_first, latest_year=latest)
-        if found is not None:
-            fields.date = found[2]
-            fields.confidence["date"] = round(min(1.0, found[0] / 7.0), 2)
-            reread_date(page, other_text, other_words, fields, day_first=day_first, today=today)
-            break
-    return fields
+    first = first_pass(preprocess(im), locale_hint=locale_hint, latest_year=today.year + 1)
+    day_first = day_first_for(locale_hint, first.fields.currency)
+    scale = rescale_factor(first.words)
+    scan = Scan(
+        first,
+        locale_hint,
+        today,
+        day_first,
+        scale,
+        scaled(first.image, scale, first.words),
+        date_crops(first.image, first.text, first.words, day_first=day_first, today=today),
+        readings=[(first.text, first.words)],
+    )
+    _follow_up(scan)
+    _settle_total(scan)
+    settle_date(scan.fields, scan.crops, scan.band_texts, day_first=day_first, today=today)
+    if scan.fields.date is None:
+        _date_from_other_readings(scan)
+    return scan.fields
