@@ -403,7 +403,10 @@ def test_forked_worker_records_bad_images_and_keeps_working(
         row = receipt_row(pg_stack, rid)
         assert bad[name][1] in (row.error_message or ""), row.error_message
         job = fetch_job(pg_stack.redis, f"receipt-{rid}")
-        assert job is not None and job.get_status() == "finished"  # returned normally: no retry
+        assert job is not None
+        # the row commits inside the job; the worker marks the job finished just after it returns
+        wait_until(lambda job=job: job.get_status(refresh=True) != "started", 30, f"{name}'s job to end")
+        assert job.get_status() == "finished"  # returned normally: no retry
         assert job.return_value()["status"] == "failed"
     assert worker.poll() is None
 
