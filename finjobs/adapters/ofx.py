@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import re
 import warnings
 from collections.abc import Iterator
@@ -28,10 +29,12 @@ def _tree(opener: Opener, source: str) -> Element:
     from ofxtools.Parser import OFXTree
 
     tree = OFXTree()
+    with opener() as stream:  # ofxtools seeks in its source; the upload size limit bounds this
+        data = io.BytesIO(stream.read())
     try:
-        with opener() as stream, warnings.catch_warnings():
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "private extension tag <INTU.BID>; skipping": expected
-            tree.parse(stream)
+            tree.parse(data)
     except (SyntaxError, ValueError, KeyError, IndexError) as exc:
         # ofxtools' header and SGML errors are SyntaxError / ValueError subclasses with the bad text
         message = " ".join(str(exc).split())[:300]
