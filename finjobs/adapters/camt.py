@@ -74,6 +74,8 @@ def _events(opener: Opener, source: str) -> Iterator[tuple[int, str, Element]]:
             except ParseError as exc:
                 at = exc.position[0] if exc.position else line
                 raise InputError(f"not well-formed XML: {exc}", source=source, line=at) from None
+            except LookupError as exc:  # the XML declaration names an encoding Python does not know
+                raise InputError(f"XML declaration: {exc}", source=source, line=line) from None
             line += chunk.count(b"\n")
         try:
             parser.close()

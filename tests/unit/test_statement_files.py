@@ -222,3 +222,11 @@ def test_camt_with_a_dtd_is_refused_before_any_entity_is_expanded(prolog: bytes)
 def test_another_iso20022_message_is_not_read_as_a_statement() -> None:
     text = (DATA / "camt053_v08_card_and_fx.xml").read_bytes().replace(b"camt.053.001.08", b"camt.054.001.08")
     assert structured_reader(lambda: io.BytesIO(text), source="n.xml") is None
+
+
+def test_a_camt_file_naming_an_unknown_encoding_is_refused_by_name() -> None:
+    text = (
+        (DATA / "camt053_v08_card_and_fx.xml").read_bytes().replace(b'encoding="UTF-8"', b'encoding="UF-8"')
+    )
+    with pytest.raises(InputError, match=r"^ing\.xml line 1: XML declaration: unknown encoding: UF-8"):
+        read_bytes(text, "ing.xml")
