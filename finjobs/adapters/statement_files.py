@@ -37,12 +37,24 @@ def structured_reader(opener: Opener, *, source: str) -> Reader | None:
     if kind == "ofx":
         from finjobs.adapters.ofx import read_ofx
 
-        return lambda: read_ofx(opener, source=source)
+        return lambda: _once_per_ref(read_ofx(opener, source=source))
     if kind == "camt":
         from finjobs.adapters.camt import read_camt
 
-        return lambda: read_camt(opener, source=source)
+        return lambda: _once_per_ref(read_camt(opener, source=source))
     return None
+
+
+def _once_per_ref(rows: Rows) -> Rows:
+    """A ref met again in the same file is the same entry listed twice (overlapping statements in one
+    download): skipped with the reason, where numbering identical rows would import it twice."""
+    seen: dict[str, int] = {}
+    for row in rows:
+        ref = row.ref if isinstance(row, StatementRow) else None
+        if ref is not None and (first := seen.setdefault(ref, row.line)) != row.line:
+            yield SkippedRow(row.line, f"the same entry as line {first} (ref {ref})")
+            continue
+        yield row
 
 
 def structured_preview(opener: Opener, *, source: str, limit: int | None = 50) -> dict[str, Any] | None:

@@ -230,3 +230,12 @@ def test_a_camt_file_naming_an_unknown_encoding_is_refused_by_name() -> None:
     )
     with pytest.raises(InputError, match=r"^ing\.xml line 1: XML declaration: unknown encoding: UF-8"):
         read_bytes(text, "ing.xml")
+
+
+def test_an_entry_listed_twice_in_one_file_is_read_once() -> None:
+    text = (DATA / "checking_ofx1_sgml.ofx").read_bytes()
+    again = b"<STMTTRN>\r\n<TRNTYPE>CREDIT\r\n<DTPOSTED>20260115120000[0:GMT]\r\n<TRNAMT>2450.00\r\n"
+    again += b"<FITID>202601150\r\n<NAME>ACME CORP PAYROLL\r\n</STMTTRN>\r\n</BANKTRANLIST>"
+    got = read_bytes(text.replace(b"</BANKTRANLIST>", again), "chk.ofx")
+    assert got[-1] == SkippedRow(7, "the same entry as line 3 (ref 000123456789/202601150)")
+    assert sum(isinstance(r, StatementRow) for r in got) == 6
