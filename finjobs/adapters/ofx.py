@@ -22,6 +22,7 @@ from finjobs.domain.statements import StatementRow
 from finjobs.errors import InputError
 
 STATEMENTS = ("STMTRS", "CCSTMTRS")  # bank and credit card; investment statements hold no cash rows
+_COMMA_DECIMAL = re.compile(r"[+-]?\d+,\d{1,3}")
 _DATE = re.compile(r"\s*(\d{4})(\d{2})(\d{2})")
 
 
@@ -119,7 +120,10 @@ def _row(
         where = f"{where} (FITID {fitid})"
     ccy_raw = _text(trn, "CURRENCY/CURSYM")  # the amount is in this currency (ORIGCURRENCY: converted)
     currency = currency_code(ccy_raw, where=f"{where} CURSYM", source=source) if ccy_raw else default_ccy
-    amount = minor_units(_text(trn, "TRNAMT"), currency, where=f"{where} TRNAMT", source=source)
+    raw = _text(trn, "TRNAMT") or ""
+    if _COMMA_DECIMAL.fullmatch(raw):  # French and Belgian banks' OFX write -12,50
+        raw = raw.replace(",", ".")
+    amount = minor_units(raw, currency, where=f"{where} TRNAMT", source=source)
     if flip_debits and (_text(trn, "TRNTYPE") or "").upper() == "DEBIT":
         amount = -abs(amount)
     date = _date(_text(trn, "DTPOSTED"), where, source)

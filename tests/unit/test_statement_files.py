@@ -239,3 +239,14 @@ def test_an_entry_listed_twice_in_one_file_is_read_once() -> None:
     got = read_bytes(text.replace(b"</BANKTRANLIST>", again), "chk.ofx")
     assert got[-1] == SkippedRow(7, "the same entry as line 3 (ref 000123456789/202601150)")
     assert sum(isinstance(r, StatementRow) for r in got) == 6
+
+
+def test_an_ofx_amount_with_a_decimal_comma_is_read() -> None:
+    text = (DATA / "card_unsigned.qfx").read_bytes().replace(b"<TRNAMT>23.18", b"<TRNAMT>-23,18")
+    # one signed DEBIT: the file is not the all-unsigned kind, so the others stay as written
+    assert [r.amount_minor for r in read_bytes(text) if isinstance(r, StatementRow)] == [
+        -2318,
+        11240,
+        30000,
+        1599,
+    ]
