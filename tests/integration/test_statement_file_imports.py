@@ -3,6 +3,7 @@ SQLite: atomic, re-imported as all duplicates, a failure part-way keeps nothing,
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture(autouse=True)
-def ana(stack: Stack) -> None:
+def ana(stack: Stack) -> str:
     with stack.session() as s:
-        create_user(s, "ana@example.com")
+        return create_user(s, "ana@example.com").token
 
 
 FILES = [  # file, rows imported, entries skipped (pending)
@@ -144,3 +145,27 @@ def test_preview_json_shows_the_rows_of_an_ofx_file(stack: Stack) -> None:
     assert [r["amount"] for r in doc["rows"]] == ["-23.18", "-112.40", "300.00", "-15.99"]
     assert doc["rows"][3]["ref"] == "5415XXXXXXXX2218/75421056052000044"
     assert count(stack) == 0
+
+
+def test_api_upload_of_a_camt_file_imports_it_and_again_as_duplicates(stack: Stack, ana: str) -> None:
+    from finjobs.web import create_app
+
+    client = create_app(stack.settings).test_client()
+    auth = {"Authorization": f"Bearer {ana}"}
+    data = (DATA / "camt053_v02_two_accounts.xml").read_bytes()
+    got = []
+    for _ in range(2):
+        resp = client.post(
+            "/api/v1/imports",
+            headers=auth,
+            content_type="multipart/form-data",
+            data={"file": (io.BytesIO(data), "kontoauszug.xml"), "account": "giro"},
+        )
+        assert resp.status_code == 202, resp.get_json()
+        simple_worker(stack.redis, ["csv-import"]).work(burst=True)
+        got.append(client.get(resp.get_json()["status_url"], headers=auth).get_json())
+    assert [(d["status"], d["imported"], d["skipped"], d["duplicates"]) for d in got] == [
+        ("completed", 6, 1, 0),
+        ("completed", 0, 1, 6),
+    ]
+    assert count(stack) == 6
