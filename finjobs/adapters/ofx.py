@@ -3,8 +3,8 @@ ofxtools' header and SGML/XML parser. Reads bytes from an opener; imports ofxtoo
 
 ofxtools builds the element tree (headers, unclosed SGML tags, encodings, Intuit's private tags); the
 values are read from that tree here rather than through ofxtools' typed models, because the models turn
-DTPOSTED into UTC (a purchase at 23:00 EST would land on the next day) and refuse a whole file for one
-NAME longer than the spec's 32 characters, which real banks write.
+DTPOSTED into UTC (a purchase at 23:30 EST would land on the next day) and refuse a whole file for
+one value outside the spec's lists (a TRNTYPE of BANKFEE: OFXSpecError), which real banks write.
 """
 
 from __future__ import annotations

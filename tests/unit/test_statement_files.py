@@ -250,3 +250,9 @@ def test_an_ofx_amount_with_a_decimal_comma_is_read() -> None:
         30000,
         1599,
     ]
+
+
+def test_a_trntype_outside_the_spec_does_not_cost_the_file() -> None:
+    # ofxtools' typed models refuse the whole file for this (OFXSpecError); its tree reads fine
+    text = (DATA / "checking_ofx1_sgml.ofx").read_bytes().replace(b"<TRNTYPE>SRVCHG", b"<TRNTYPE>BANKFEE")
+    assert brief(read_bytes(text))[-1] == (D(2026, 1, 31), -1200, "USD", "000123456789/202601311")
