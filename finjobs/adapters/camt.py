@@ -46,11 +46,14 @@ class _Doc:
 
     def __init__(self, namespace: str) -> None:
         self.ns = namespace
+        self._paths: dict[str, str] = {}
 
     def find(self, element: Element | None, path: str) -> Element | None:
         if element is None:
             return None
-        return element.find("/".join(f"{{{self.ns}}}{p}" for p in path.split("/")))
+        if (qualified := self._paths.get(path)) is None:
+            qualified = self._paths[path] = "/".join(f"{{{self.ns}}}{p}" for p in path.split("/"))
+        return element.find(qualified)
 
     def text(self, element: Element | None, path: str) -> str | None:
         found = self.find(element, path)
@@ -89,37 +92,32 @@ def read_camt(opener: Opener, *, source: str = "<camt>") -> Rows:
     else "<account>/<NtryRef>" (both unique per account only)."""
     _refuse_dtd(opener, source)
     doc: _Doc | None = None
-    account = ""
+    ntry, stmts = "", ("", "")
+    statement: Element | None = None
+    account: str | None = None  # the current statement's, read when its first entry ends
     statements = 0
     entry_line = 0
-    path: list[str] = []  # local names of the open elements
     for line, event, element in _events(opener, source):
-        name = _local(element.tag)
-        if event == "start":
-            path.append(name)
-        else:
-            path.pop()
+        tag = element.tag
         if doc is None:
-            namespace = element.tag[1:].partition("}")[0] if element.tag.startswith("{") else ""
-            if name != "Document" or not NAMESPACE.fullmatch(namespace):
-                raise InputError(
-                    f"not a camt.053/camt.052 document (root {element.tag!r})", source=source, line=line
-                )
+            namespace = tag[1:].partition("}")[0] if tag.startswith("{") else ""
+            if _local(tag) != "Document" or not NAMESPACE.fullmatch(namespace):
+                raise InputError(f"not a camt.053/camt.052 document (root {tag!r})", source=source, line=line)
             doc = _Doc(namespace)
+            ntry, stmts = f"{{{namespace}}}Ntry", (f"{{{namespace}}}Stmt", f"{{{namespace}}}Rpt")
             continue
         if event == "start":
-            if name == "Ntry":
+            if tag == ntry:
                 entry_line = line
-            elif name in ("Stmt", "Rpt"):
-                statements += 1
-            continue
-        if name == "Acct" and path and path[-1] in ("Stmt", "Rpt"):  # the statement's own account
-            iban = doc.text(element, "Id/IBAN") or doc.text(element, "Id/Othr/Id")
-            account = iban or account
-        elif name == "Ntry":
+            elif tag in stmts:
+                statements, statement, account = statements + 1, element, None
+        elif tag == ntry:
+            if account is None:  # Acct comes before the entries: it is complete by now
+                acct = doc.find(statement, "Acct")
+                account = doc.text(acct, "Id/IBAN") or doc.text(acct, "Id/Othr/Id") or ""
             yield _entry(doc, element, entry_line, f"Stmt {statements} Ntry", account, source)
             element.clear()  # memory stays flat however many entries
-        elif name in ("Stmt", "Rpt"):
+        elif tag in stmts:
             element.clear()
     if doc is None:
         raise InputError("file has no XML element", source=source)

@@ -256,3 +256,11 @@ def test_a_trntype_outside_the_spec_does_not_cost_the_file() -> None:
     # ofxtools' typed models refuse the whole file for this (OFXSpecError); its tree reads fine
     text = (DATA / "checking_ofx1_sgml.ofx").read_bytes().replace(b"<TRNTYPE>SRVCHG", b"<TRNTYPE>BANKFEE")
     assert brief(read_bytes(text))[-1] == (D(2026, 1, 31), -1200, "USD", "000123456789/202601311")
+
+
+def test_each_statement_keys_its_refs_by_its_own_account() -> None:
+    text = (DATA / "camt053_v02_two_accounts.xml").read_bytes()
+    text = text.replace(b"<IBAN>CH9300762011623852957</IBAN>", b"<Othr><Id>0762-1162385295</Id></Othr>")
+    got = [r for r in read_bytes(text) if isinstance(r, StatementRow)]
+    assert got[-1].ref == "0762-1162385295/ZKB-2026-0228-77"
+    assert got[0].ref == "DE89370400440532013000/2026022700123456"
