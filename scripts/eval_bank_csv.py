@@ -62,8 +62,10 @@ def main() -> None:
         exact, right = score(expected, got)
         n_sign = sum(1 for _, a in expected if a != 0)
         ok = exact == len(expected) == len(got)
-        print(f"{path.name:40s} rows {exact}/{len(expected)} (read {len(got)}) signs {right}/{n_sign}"
-              f"{' exact' if ok else ''}{error}")
+        print(
+            f"{path.name:40s} rows {exact}/{len(expected)} (read {len(got)}) signs {right}/{n_sign}"
+            f"{' exact' if ok else ''}{error}"
+        )
         n_files += 1
         files += ok
         rows += exact

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import IO, Any, NamedTuple
 
 from finjobs.domain.money import format_minor, from_minor, to_minor
+from finjobs.domain.statement_roles import RoleChoice, infer_roles
 from finjobs.domain.statements_values import (
     COMMON_CODES,
     DATE_ORDERS,
@@ -72,6 +73,9 @@ class StatementFormat:
     decimal_sep: str  # "." | ","
     sign_rule: str  # "amount" | "amount_flipped(credit)" | "debit_credit" | "direction:<col>"
     currency: str  # used when a row names no currency
+    evidence: dict[str, str] = field(default_factory=dict)  # role -> why that column was chosen
+    open_questions: list[str] = field(default_factory=list)  # what the file itself could not decide
+    assumptions: list[str] = field(default_factory=list)  # how each open question was answered
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,6 +93,9 @@ class StatementFormat:
                 decimal_sep=str(data["decimal_sep"]),
                 sign_rule=str(data["sign_rule"]),
                 currency=str(data["currency"]),
+                evidence={str(k): str(v) for k, v in dict(data.get("evidence") or {}).items()},
+                open_questions=[str(q) for q in data.get("open_questions") or []],
+                assumptions=[str(a) for a in data.get("assumptions") or []],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"not a statement format: {exc}") from exc
@@ -1016,6 +1023,10 @@ def detect_format(
             raise InputError(f"column index out of range for role {role!r}", source=source)
         mapped[role] = idx
     roles = _assign_roles(header, stats, mapped, len(data))
+    choice: RoleChoice | None = None
+    if header is None:
+        choice = infer_roles(data, width, {r: ix for r, ix in roles.items() if r in mapped or r == "date"})
+        roles = choice.roles
     if "date" not in roles:
         raise InputError("no date column found", source=source)
     if not any(r in roles for r in ("amount", "debit", "credit")):
@@ -1044,7 +1055,7 @@ def detect_format(
         sign_rule = "debit_credit"
     elif "direction" in roles:
         sign_rule = "direction:" + (header[roles["direction"][0]] if header else str(roles["direction"][0]))
-    elif account_type == "credit":
+    elif (account_type == "credit") != bool(choice and choice.flipped):
         sign_rule = "amount_flipped(credit)"
     else:
         sign_rule = "amount"
@@ -1061,7 +1072,32 @@ def detect_format(
         decimal_sep=decimal_sep,
         sign_rule=sign_rule,
         currency=currency,
+        evidence=_evidence(header, roles, stats, mapped, choice),
+        open_questions=list(choice.open_questions) if choice else [],
     )
+
+
+def _evidence(
+    header: list[str] | None,
+    roles: dict[str, list[int]],
+    stats: list[_ColumnStats],
+    mapped: dict[str, list[int]],
+    choice: RoleChoice | None,
+) -> dict[str, str]:
+    """Role -> why: the preset or map, the content evidence, or the header name."""
+    found = dict(choice.evidence) if choice else {}
+    out: dict[str, str] = {}
+    for role, ix in roles.items():
+        if role in mapped:
+            out[role] = "given by the preset or column map"
+        elif role in found:
+            out[role] = found[role]
+        elif role == "date":
+            s = stats[ix[0]]
+            out[role] = f"dates on {s.dates}/{s.filled} filled cells"
+        elif header:
+            out[role] = "header " + " + ".join(repr(header[i]) for i in ix)
+    return out
 
 
 def _scan_columns(
