@@ -226,3 +226,20 @@ def _names(a: _Layout, b: _Layout) -> str:
         return "+".join(f"{r} column {i + 1}" for r, ix in lay.roles.items() for i in ix)
 
     return f"{cols(a)} or {cols(b)}"
+
+
+# Locales whose everyday numeric dates are month-first or year-first; every other locale is day-first.
+_MONTH_FIRST = ("en_us", "en_ph", "es_us", "en_ca", "fil", "en_fm", "en_mh", "en_pw")
+_YEAR_FIRST = ("ja", "zh", "ko", "hu", "lt", "mn", "en_za", "sv", "fr_ca")
+
+
+def locale_date_order(locale: str) -> str | None:
+    """'en_US' -> 'MDY', 'de-DE' -> 'DMY', 'ja_JP' -> 'YMD'; None for an empty locale."""
+    key = locale.strip().lower().replace("-", "_").split(".")[0]
+    if not key:
+        return None
+    if any(key == p or key.startswith(p + "_") for p in _MONTH_FIRST):
+        return "MDY"
+    if any(key == p or key.startswith(p + "_") for p in _YEAR_FIRST):
+        return "YMD"
+    return "DMY"

@@ -954,11 +954,14 @@ def detect_format(
     column_map: dict[str, str] | None = None,
     account_type: str = "checking",
     default_currency: str = "USD",
+    date_order_fallback: tuple[str, str] | None = None,
 ) -> StatementFormat:
     """Decide encoding, delimiter, header, column roles, date order, decimal separator and sign rule.
 
     A preset or column map (role -> header name, '|' joins several names) overrides name detection;
-    account_type='credit' flips a single signed amount column (card exports list charges positive)."""
+    account_type='credit' flips a single signed amount column (card exports list charges positive).
+    date_order_fallback=(order, where from) answers dates the file leaves ambiguous (a previous import of
+    the account, the locale); the answer is recorded in `assumptions`."""
     if isinstance(preset, str):
         if preset not in PRESETS:
             raise InputError(
@@ -1033,7 +1036,13 @@ def detect_format(
         raise InputError("no amount column found", source=source)
 
     date_order, decimal_sep, symbols = _scan_columns(opener, encoding, delimiter, start, roles, source)
-    if preset and preset.date_order:
+    questions = list(choice.open_questions) if choice else []
+    assumptions: list[str] = []
+    if date_order.endswith("?"):
+        date_order, answer = _answer_date_order(date_order[:-1], preset, date_order_fallback)
+        questions.append("every date fits both day-first and month-first")
+        assumptions.append(answer)
+    elif preset and preset.date_order:
         date_order = preset.date_order
     if preset and preset.decimal_sep:
         decimal_sep = preset.decimal_sep
@@ -1073,8 +1082,20 @@ def detect_format(
         sign_rule=sign_rule,
         currency=currency,
         evidence=_evidence(header, roles, stats, mapped, choice),
-        open_questions=list(choice.open_questions) if choice else [],
+        open_questions=questions,
+        assumptions=assumptions,
     )
+
+
+def _answer_date_order(
+    guess: str, preset: ColumnPreset | None, fallback: tuple[str, str] | None
+) -> tuple[str, str]:
+    """An ambiguous date order from the preset, else the caller's fallback, else the file's conventions."""
+    if preset and preset.date_order:
+        return preset.date_order, f"date order {preset.date_order} from preset {preset.name!r}"
+    if fallback and fallback[0] in DATE_ORDERS:
+        return fallback[0], f"date order {fallback[0]} from {fallback[1]}"
+    return guess, f"date order {guess} guessed from the separators and decimal mark"
 
 
 def _evidence(
@@ -1162,7 +1183,8 @@ def _scan_columns(
         order = "DMY" if no_dmy < no_mdy else "MDY"  # mixed: keep the order that fits more rows
     else:
         # Every value fits both: dotted dates and decimal commas are day-first conventions.
-        order = "DMY" if seps.most_common(1)[0][0] == "." or decimal_sep == "," else "MDY"
+        # A trailing "?" tells the caller nothing in the file decided it.
+        order = "DMY?" if seps.most_common(1)[0][0] == "." or decimal_sep == "," else "MDY?"
     return order, decimal_sep, symbols
 
 
@@ -1400,6 +1422,7 @@ def preview(
     account_type: str = "checking",
     default_currency: str = "USD",
     limit: int | None = 50,
+    date_order_fallback: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """{'format': {...}, 'rows': [{'date', 'amount', 'description'}], 'skipped': [{'line', 'reason'}]}.
 
@@ -1411,6 +1434,7 @@ def preview(
         column_map=column_map,
         account_type=account_type,
         default_currency=default_currency,
+        date_order_fallback=date_order_fallback,
     )
     rows: list[dict[str, str]] = []
     skipped: list[dict[str, Any]] = []

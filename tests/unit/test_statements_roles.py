@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from finjobs.domain.statement_roles import infer_roles
-from finjobs.domain.statements import StatementRow, detect_format, preview, read_statement
+from finjobs.domain.statement_roles import infer_roles, locale_date_order
+from finjobs.domain.statements import StatementFormat, StatementRow, detect_format, preview, read_statement
 
 
 def opener(text: str):
@@ -152,3 +152,39 @@ def test_real_headerless_mint_export_signs_from_its_debit_credit_words() -> None
     assert fmt.sign_rule == "direction:4"
     assert fmt.evidence["direction"].startswith("direction words credit/debit on 4/4 rows (3 out, 1 in)")
     assert fmt.evidence["amount"] == "amounts on 4/4 rows"
+
+
+def test_all_ambiguous_dates_are_an_open_question_answered_by_the_fallback() -> None:
+    fmt = detect_format(opener(AMBIGUOUS_DATES), date_order_fallback=("DMY", "locale en_GB"))
+    assert fmt.date_order == "DMY"
+    assert fmt.open_questions == ["every date fits both day-first and month-first"]
+    assert fmt.assumptions == ["date order DMY from locale en_GB"]
+    assert amounts(AMBIGUOUS_DATES, date_order_fallback=("DMY", "x"))[0][0] == "2009-12-02"
+
+
+def test_all_ambiguous_dates_without_a_fallback_say_they_guessed() -> None:
+    fmt = detect_format(opener(AMBIGUOUS_DATES))
+    assert fmt.date_order == "MDY"
+    assert fmt.assumptions == ["date order MDY guessed from the separators and decimal mark"]
+
+
+def test_a_file_that_decides_its_dates_ignores_the_fallback() -> None:
+    text = AMBIGUOUS_DATES + "04/25/2009,Shop D,-5.00\n"
+    fmt = detect_format(opener(text), date_order_fallback=("DMY", "locale en_GB"))
+    assert (fmt.date_order, fmt.open_questions, fmt.assumptions) == ("MDY", [], [])
+
+
+def test_old_format_dicts_still_load() -> None:
+    old = detect_format(opener(AMBIGUOUS_DATES)).to_dict()
+    for key in ("evidence", "open_questions", "assumptions"):
+        old.pop(key)
+    fmt = StatementFormat.from_dict(old)
+    assert (fmt.evidence, fmt.open_questions, fmt.assumptions) == ({}, [], [])
+
+
+@pytest.mark.parametrize(
+    ("locale", "order"),
+    [("en_US", "MDY"), ("en-GB", "DMY"), ("de_DE.UTF-8", "DMY"), ("ja_JP", "YMD"), ("fr", "DMY"), ("", None)],
+)
+def test_locale_date_order(locale: str, order: str | None) -> None:
+    assert locale_date_order(locale) == order
