@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import IO, Any, NamedTuple
 
+from finjobs.domain import statement_vocab as vocab
 from finjobs.domain.money import format_minor, from_minor, to_minor
 from finjobs.domain.statement_roles import RoleChoice, infer_roles
 from finjobs.domain.statements_values import (
-    COMMON_CODES,
     DATE_ORDERS,
     amount_shape,
     currency_code,
@@ -399,299 +399,11 @@ def _pick_delimiter(sample: str, source: str) -> tuple[str, list[tuple[int, list
 
 # ================================================================ header and roles
 
-_DATE_PRIMARY = {
-    "date",
-    "datum",
-    "fecha",
-    "data",
-    "transaction date",
-    "booking date",
-    "buchungstag",
-    "buchungsdatum",
-    "date operation",
-    "date de l operation",
-    "fecha operacion",
-    "fecha de operacion",
-    "transactiedatum",
-    "boekdatum",
-    "trans date",
-    "txn date",
-    "date comptable",
-    "journaldate",
-    "journal date",
-    "transaction date time",
-    "date time",
-    "datetime",
-    "posting date",
-    "fecha contable",
-}
-_DATE_SECONDARY = ("value", "valeur", "valuta", "wertstellung", "valor", "rentedatum", "posted", "effective")
-_AMOUNT_WORDS = ("amount", "betrag", "montant", "importe", "bedrag", "umsatz", "monto", "netamount")
-_AMOUNT_PRIMARY = {
-    "amount",
-    "betrag",
-    "montant",
-    "importe",
-    "bedrag",
-    "umsatz",
-    "monto",
-    "netamount",
-    "net amount",
-    "transaction amount",
-    "betrag eur",
-    "amount eur",
-    "montant eur",
-    "importe eur",
-    "bedrag eur",
-    "total",
-    "sum",
-    "summe",
-    "cantidad",
-}
-_AMOUNT_EXCLUDE = (
-    "original",
-    "orig",
-    "converted",
-    "refunded",
-    "refund",
-    "transfer",
-    "fee",
-    "tax",
-    "exchange",
-    "compensation",
-    "disputed",
-    "foreign",
-    "shipping",
-    "gift",
-    "balance",
-)
-_DEBIT_NAMES = {
-    "debit",
-    "debits",
-    "withdrawal",
-    "withdrawals",
-    "paid out",
-    "money out",
-    "soll",
-    "debe",
-    "cargo",
-    "cargos",
-    "af",
-    "uitgaven",
-    "out",
-    "ausgang",
-    "ausgaben",
-    "debit amount",
-    "withdrawal amount",
-    "betrag soll",
-    "montant debit",
-    "debit eur",
-    "debito",
-    "charges",
-    "debit chf",
-    "debit usd",
-    "debit gbp",
-    "outflow",
-    "spent",
-}
-_CREDIT_NAMES = {
-    "credit",
-    "credits",
-    "deposit",
-    "deposits",
-    "paid in",
-    "money in",
-    "haben",
-    "haber",
-    "abono",
-    "abonos",
-    "bij",
-    "inkomsten",
-    "in",
-    "eingang",
-    "einnahmen",
-    "credit amount",
-    "deposit amount",
-    "betrag haben",
-    "montant credit",
-    "credit eur",
-    "credito",
-    "credit chf",
-    "credit usd",
-    "credit gbp",
-    "inflow",
-    "received",
-}
-_DIRECTION_NAMES = {
-    "transaction type",
-    "type",
-    "debit credit",
-    "credit debit",
-    "af bij",
-    "bij af",
-    "cr dr",
-    "dr cr",
-    "d c",
-    "c d",
-    "dc",
-    "cd",
-    "soll haben",
-    "s h",
-    "direction",
-    "sens",
-    "debit credit indicator",
-    "credit debit indicator",
-    "indicator",
-    "tipo",
-    "mutatiesoort",
-    "transaction direction",
-    "debet credit",
-    "credit debet",
-}
-_BALANCE_WORDS = ("balance", "saldo", "kontostand", "solde", "balans")
-_CURRENCY_NAMES = {
-    "currency",
-    "wahrung",
-    "waehrung",
-    "devise",
-    "moneda",
-    "divisa",
-    "munt",
-    "valuta",
-    "monn",
-    "ccy",
-    "cur",
-    "curr",
-    "currency code",
-    "iso currency",
-    "monnaie",
-}
-_CURRENCY_EXCLUDE = ("original", "converted", "transfer", "exchange", "foreign")
-_CATEGORY_WORDS = ("categ", "kategorie", "rubri")
-_PAYEE_NAMES = {
-    "payee",
-    "name",
-    "merchant",
-    "merchant name",
-    "partner name",
-    "counterparty",
-    "beneficiary",
-    "auftraggeber empfanger",
-    "empfanger",
-    "auftraggeber",
-    "beguenstigter zahlungspflichtiger",
-    "beguenstigter",
-    "zahlungsempfanger",
-    "naam",
-    "naam omschrijving",
-    "tegenpartij",
-    "beneficiaire",
-    "nom",
-    "destinataire",
-    "ordenante",
-    "beneficiario",
-    "counter party",
-    "payer",
-    "payee name",
-    "recipient",
-    "name of counterparty",
-}
-_DESC_PRIMARY = {
-    "description",
-    "desc",
-    "details",
-    "narrative",
-    "transaction description",
-    "beschreibung",
-    "verwendungszweck",
-    "buchungstext",
-    "libelle",
-    "libelle operation",
-    "descripcion",
-    "concepto",
-    "omschrijving",
-    "mededelingen",
-    "memo",
-    "items",
-    "transaction details",
-    "detalle",
-    "texto",
-    "text",
-    "particulars",
-    "transaktionstext",
-    "intitule",
-    "payment details",
-    "reason",
-    "remarks",
-    "communication",
-}
-_DESC_EXTRA = re.compile(r"(vwz|verwendungszweck|description|memo|zeile|line|libelle|detail)\s*\d+")
-_DESC_MEMO = {
-    "memo",
-    "verwendungszweck",
-    "payment reference",
-    "reason",
-    "mededelingen",
-    "communication",
-    "buchungstext",
-}
-
-
-def _score(role: str, name: str) -> int:
-    """How strongly a normalised header name suggests a role (0 = not at all, 10 = certain)."""
-    words = set(name.split())
-    if role == "date":
-        if any(w in name for w in _DATE_SECONDARY):
-            return 4 if ("date" in name or "datum" in name or "fecha" in name or "tag" in name) else 0
-        if name in _DATE_PRIMARY:
-            return 10
-        if "date" in words or "datum" in words or "fecha" in words or name.endswith(("date", "datum")):
-            return 6
-        return 5 if name in ("created", "created at", "timestamp", "time stamp") else 0
-    if role == "amount":
-        if any(w in name for w in _AMOUNT_EXCLUDE):
-            return 0
-        if name in _AMOUNT_PRIMARY:
-            return 10 if name not in ("total", "sum", "summe") else 7
-        first = name.split(" ", 1)[0]
-        if first in _AMOUNT_WORDS and len(name.split()) == 2 and len(name.split()[1]) == 3:
-            return 10  # "Amount (EUR)", "Betrag EUR"
-        return 6 if any(w in name for w in _AMOUNT_WORDS) else 0
-    if role in ("debit", "credit"):
-        known = _DEBIT_NAMES if role == "debit" else _CREDIT_NAMES
-        head, _, tail = name.rpartition(" ")
-        # "Débit euros", "Haben EUR": the column name plus the currency it is kept in.
-        return 10 if name in known or (head in known and _currency_word(tail)) else 0
-    if role == "direction":
-        return 10 if name in _DIRECTION_NAMES else 0
-    if role == "balance":
-        return 10 if any(w in name for w in _BALANCE_WORDS) and "anterior" not in name else 0
-    if role == "currency":
-        if any(w in name for w in _CURRENCY_EXCLUDE):
-            return 0
-        return 10 if name in _CURRENCY_NAMES or name.endswith(" currency") else 0
-    if role == "category":
-        if not any(w in name for w in _CATEGORY_WORDS):
-            return 0
-        return 4 if "sub" in name else 10
-    if role == "description":
-        if name in _PAYEE_NAMES or name in _DESC_PRIMARY or _DESC_EXTRA.fullmatch(name):
-            return 10
-        return 5 if ("description" in name or "name" in words or "payee" in name) else 0
-    return 0
-
-
-def _currency_word(word: str) -> str | None:
-    if word in ("eur", "euro", "euros"):
-        return "EUR"
-    return word.upper() if len(word) == 3 and word.upper() in COMMON_CODES.split("|") else None
-
-
 def _header_score(row: list[str]) -> int:
     names = [norm_name(c) for c in row]
     if any(date_shape(c) is not None or _is_amount(c) for c in row if c.strip()):
         return 0
-    return sum(1 for n in names if n and any(_score(r, n) >= 5 for r in ROLES))
+    return sum(1 for n in names if n and any(vocab.score(r, n) >= 5 for r in ROLES))
 
 
 def _is_amount(raw: str) -> bool:
@@ -798,7 +510,7 @@ def _assign_roles(
         return i not in used
 
     def best(role: str, ok: Callable[[int], bool], minimum: int = 5) -> int | None:
-        scored = [(_score(role, names[i]), -i) for i in range(width) if free(i) and ok(i)]
+        scored = [(vocab.score(role, names[i]), -i) for i in range(width) if free(i) and ok(i)]
         scored = [s for s in scored if s[0] >= minimum]
         return -max(scored)[1] if scored else None
 
@@ -831,7 +543,7 @@ def _assign_roles(
     if not money_given and header:
         debit, credit = best("debit", moneyish), best("credit", moneyish)
         amount = best("amount", moneyful)
-        amount_score = _score("amount", names[amount]) if amount is not None else 0
+        amount_score = vocab.score("amount", names[amount]) if amount is not None else 0
         if debit is not None and credit is not None and debit != credit and amount_score < 10:
             take("debit", debit)
             take("credit", credit)
@@ -902,17 +614,21 @@ def _description_columns(
 ) -> None:
     width = len(stats)
     if has_header:
-        payees = [i for i in range(width) if free(i) and names[i] in _PAYEE_NAMES]
+        payees = [i for i in range(width) if free(i) and names[i] in vocab.PAYEE_NAMES]
         primary = [
-            i for i in range(width) if free(i) and names[i] in _DESC_PRIMARY and names[i] not in _DESC_MEMO
+            i
+            for i in range(width)
+            if free(i) and names[i] in vocab.DESC_PRIMARY and names[i] not in vocab.DESC_MEMO
         ]
         memos = [
-            i for i in range(width) if free(i) and (names[i] in _DESC_MEMO or _DESC_EXTRA.fullmatch(names[i]))
+            i
+            for i in range(width)
+            if free(i) and (names[i] in vocab.DESC_MEMO or vocab.DESC_EXTRA.fullmatch(names[i]))
         ]
         # Payee first, then the main description, then memo lines: "Drillisch AG SEPA-Lastschrift Rechnung".
         chosen = list(dict.fromkeys(payees + primary[:1] + memos))
         if not chosen:
-            weak = [(_score("description", names[i]), -i) for i in range(width) if free(i)]
+            weak = [(vocab.score("description", names[i]), -i) for i in range(width) if free(i)]
             weak = [w for w in weak if w[0] >= 5]
             if weak:
                 chosen = [-max(weak)[1]]
@@ -1051,7 +767,7 @@ def detect_format(
     header_codes = [
         code
         for i in roles.get("amount", []) + roles.get("debit", [])
-        if header and (code := _currency_word(norm_name(header[i]).rpartition(" ")[2]))
+        if header and (code := vocab.currency_word(norm_name(header[i]).rpartition(" ")[2]))
     ]
     if preset and preset.currency:
         currency = preset.currency

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from finjobs.domain import statement_vocab as vocab
 from finjobs.domain.statement_roles import infer_roles, locale_date_order
 from finjobs.domain.statements import StatementFormat, StatementRow, detect_format, preview, read_statement
 
@@ -188,3 +189,28 @@ def test_old_format_dicts_still_load() -> None:
 )
 def test_locale_date_order(locale: str, order: str | None) -> None:
     assert locale_date_order(locale) == order
+
+
+@pytest.mark.parametrize(
+    ("role", "name", "expected"),
+    [
+        ("date", "buchungstag", 10),
+        ("date", "valutadatum", 4),
+        ("date", "value date", 4),
+        ("date", "posted", 0),
+        ("amount", "amount eur", 10),
+        ("amount", "total", 7),
+        ("amount", "original amount", 0),
+        ("debit", "debit eur", 10),
+        ("credit", "haben eur", 10),
+        ("balance", "saldo anterior", 0),
+        ("currency", "original currency", 0),
+        ("currency", "account currency", 10),
+        ("category", "subcategory", 4),
+        ("description", "vwz1", 10),
+        ("description", "shop name", 5),
+        ("description", "amount", 0),
+    ],
+)
+def test_the_vocabulary_table_scores_header_names(role: str, name: str, expected: int) -> None:
+    assert vocab.score(role, name) == expected
