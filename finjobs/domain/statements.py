@@ -399,6 +399,7 @@ def _pick_delimiter(sample: str, source: str) -> tuple[str, list[tuple[int, list
 
 # ================================================================ header and roles
 
+
 def _header_score(row: list[str]) -> int:
     names = [norm_name(c) for c in row]
     if any(date_shape(c) is not None or _is_amount(c) for c in row if c.strip()):
@@ -662,22 +663,64 @@ def _check_format(fmt: StatementFormat) -> None:
         raise InputError(f"unknown encoding {fmt.encoding!r}") from exc
 
 
-def detect_format(
-    opener: Opener,
-    *,
-    source: str = "<csv>",
-    preset: str | ColumnPreset | None = None,
-    column_map: dict[str, str] | None = None,
-    account_type: str = "checking",
-    default_currency: str = "USD",
-    date_order_fallback: tuple[str, str] | None = None,
-) -> StatementFormat:
-    """Decide encoding, delimiter, header, column roles, date order, decimal separator and sign rule.
+@dataclass(frozen=True)
+class _Request:
+    """The caller's choices: the preset, the wanted columns (role -> header names or indexes)."""
 
-    A preset or column map (role -> header name, '|' joins several names) overrides name detection;
-    account_type='credit' flips a single signed amount column (card exports list charges positive).
-    date_order_fallback=(order, where from) answers dates the file leaves ambiguous (a previous import of
-    the account, the locale); the answer is recorded in `assumptions`."""
+    preset: ColumnPreset | None
+    wanted: dict[str, list[str]]
+    account_type: str
+    by_index: bool  # every wanted column is given as a 0-based index
+
+    @property
+    def named(self) -> list[str]:
+        return [] if self.by_index else [n for ns in self.wanted.values() for n in ns]
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """Stage 1: the encoding, the delimiter and the sample's records and usual width."""
+
+    encoding: str
+    delimiter: str
+    records: list[tuple[int, list[str]]]
+    width: int
+
+
+@dataclass(frozen=True)
+class HeaderSpot:
+    """Stage 2: where the header is (None: headerless), the sampled data rows and where data starts."""
+
+    header_line: int | None
+    header: list[str] | None
+    data: list[list[str]]
+    start: int
+    width: int
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Stage 3: role -> column indexes, and the content evidence (headerless files)."""
+
+    columns: dict[str, list[int]]
+    stats: list[_ColumnStats]
+    choice: RoleChoice | None
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """Stage 4: what one pass over every value decided."""
+
+    date_order: str
+    decimal_sep: str
+    symbols: Counter[str]
+    open_questions: list[str]
+    assumptions: list[str]
+
+
+def _request(
+    preset: str | ColumnPreset | None, column_map: dict[str, str] | None, account_type: str, source: str
+) -> _Request:
     if isinstance(preset, str):
         if preset not in PRESETS:
             raise InputError(
@@ -694,7 +737,12 @@ def detect_format(
     if column_map:
         _check_roles(column_map, source=source)
         wanted.update({r: [n for n in str(v).split("|") if n.strip()] for r, v in column_map.items()})
+    by_index = bool(wanted) and all(n.strip().isdigit() for ns in wanted.values() for n in ns)
+    return _Request(preset, wanted, account_type, by_index)
 
+
+def sniff(opener: Opener, preset: ColumnPreset | None, source: str) -> Sniffed:
+    """Encoding, delimiter and the sample's records (a preset's choices win)."""
     encoding = preset.encoding if preset and preset.encoding else _detect_encoding(opener, source)
     sample = _sample_text(opener, encoding, source)
     if not sample.strip():
@@ -706,14 +754,16 @@ def detect_format(
         delimiter, records = _pick_delimiter(sample, source)
     widths = Counter(len(r) for _, r in records if len(r) >= 2) or Counter({1: 1})
     width = max(widths.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    return Sniffed(encoding, delimiter, records, width)
 
-    all_indexes = all(n.strip().isdigit() for ns in wanted.values() for n in ns) and bool(wanted)
-    named = [n for ns in wanted.values() for n in ns] if not all_indexes else []
+
+def locate_header(sniffed: Sniffed, named: list[str], source: str) -> HeaderSpot:
+    """The header record (by the wanted names, else by vocabulary), or the first dated row when none."""
+    records, width = sniffed.records, sniffed.width
     found = _find_header(records, width, named)
     if named and found is None:
         missing = ", ".join(repr(n) for n in named)
         raise InputError(f"header with column(s) {missing} not found", source=source)
-    header: list[str] | None = None
     if found is not None:
         header_line, header = found[0], [c.strip() for c in found[1]]
         data = [
@@ -722,84 +772,135 @@ def detect_format(
             if ln > header_line and any(c.strip() for c in r) and [c.strip() for c in r] != header
         ]
         start = next((ln for ln, _ in records if ln > header_line), header_line + 1)
-        width = len(header)  # cells past the header have no name to map them by
-    else:
-        header_line = None
-        start_rec = next(
-            ((ln, r) for ln, r in records if len(r) >= max(2, width - 1) and any(date_shape(c) for c in r)),
-            None,
-        )
-        if start_rec is None:
-            raise InputError("no date column found (no header and no row with a date)", source=source)
-        start = start_rec[0]
-        data = [r for ln, r in records if ln >= start and any(c.strip() for c in r)]
-    stats = _column_stats(data, width)
+        return HeaderSpot(header_line, header, data, start, len(header))  # cells past it have no name
+    start_rec = next(
+        ((ln, r) for ln, r in records if len(r) >= max(2, width - 1) and any(date_shape(c) for c in r)),
+        None,
+    )
+    if start_rec is None:
+        raise InputError("no date column found (no header and no row with a date)", source=source)
+    data = [r for ln, r in records if ln >= start_rec[0] and any(c.strip() for c in r)]
+    return HeaderSpot(None, None, data, start_rec[0], width)
 
+
+def assign_roles(spot: HeaderSpot, request: _Request, source: str) -> Roles:
+    """Wanted columns as given; the rest from header names, or from content evidence when headerless."""
+    stats = _column_stats(spot.data, spot.width)
     mapped: dict[str, list[int]] = {}
-    for role, names in wanted.items():
-        idx = [int(n) if all_indexes else _resolve_name(header or [], n, source) for n in names]
-        if any(i >= width for i in idx):
+    for role, names in request.wanted.items():
+        idx = [int(n) if request.by_index else _resolve_name(spot.header or [], n, source) for n in names]
+        if any(i >= spot.width for i in idx):
             raise InputError(f"column index out of range for role {role!r}", source=source)
         mapped[role] = idx
-    roles = _assign_roles(header, stats, mapped, len(data))
+    roles = _assign_roles(spot.header, stats, mapped, len(spot.data))
     choice: RoleChoice | None = None
-    if header is None:
-        choice = infer_roles(data, width, {r: ix for r, ix in roles.items() if r in mapped or r == "date"})
+    if spot.header is None:
+        fixed = {r: ix for r, ix in roles.items() if r in mapped or r == "date"}
+        choice = infer_roles(spot.data, spot.width, fixed)
         roles = choice.roles
     if "date" not in roles:
         raise InputError("no date column found", source=source)
     if not any(r in roles for r in ("amount", "debit", "credit")):
         raise InputError("no amount column found", source=source)
+    return Roles(roles, stats, choice)
 
-    date_order, decimal_sep, symbols = _scan_columns(opener, encoding, delimiter, start, roles, source)
-    questions = list(choice.open_questions) if choice else []
+
+def scan_values(
+    opener: Opener,
+    sniffed: Sniffed,
+    spot: HeaderSpot,
+    roles: Roles,
+    request: _Request,
+    fallback: tuple[str, str] | None,
+    source: str,
+) -> Scanned:
+    """Date order and decimal separator from every value; an ambiguous date order answered and noted."""
+    found = _scan_columns(opener, sniffed.encoding, sniffed.delimiter, spot.start, roles.columns, source)
+    date_order, decimal_sep, symbols = found
+    preset = request.preset
+    questions = list(roles.choice.open_questions) if roles.choice else []
     assumptions: list[str] = []
     if date_order.endswith("?"):
-        date_order, answer = _answer_date_order(date_order[:-1], preset, date_order_fallback)
+        date_order, answer = _answer_date_order(date_order[:-1], preset, fallback)
         questions.append("every date fits both day-first and month-first")
         assumptions.append(answer)
     elif preset and preset.date_order:
         date_order = preset.date_order
     if preset and preset.decimal_sep:
         decimal_sep = preset.decimal_sep
+    return Scanned(date_order, decimal_sep, symbols, questions, assumptions)
 
-    currency = default_currency.upper()
+
+def pick_currency(
+    spot: HeaderSpot, roles: Roles, scanned: Scanned, preset: ColumnPreset | None, default: str
+) -> str:
+    """The preset's currency, else a code in the money column's header, else the rows' symbols."""
+    header, cols = spot.header, roles.columns
     header_codes = [
         code
-        for i in roles.get("amount", []) + roles.get("debit", [])
+        for i in cols.get("amount", []) + cols.get("debit", [])
         if header and (code := vocab.currency_word(norm_name(header[i]).rpartition(" ")[2]))
     ]
     if preset and preset.currency:
-        currency = preset.currency
-    elif header_codes:
-        currency = header_codes[0]
-    elif symbols:
-        currency = symbols.most_common(1)[0][0]
+        return preset.currency
+    if header_codes:
+        return header_codes[0]
+    if scanned.symbols:
+        return scanned.symbols.most_common(1)[0][0]
+    return default.upper()
 
-    if "debit" in roles or "credit" in roles:
-        sign_rule = "debit_credit"
-    elif "direction" in roles:
-        sign_rule = "direction:" + (header[roles["direction"][0]] if header else str(roles["direction"][0]))
-    elif (account_type == "credit") != bool(choice and choice.flipped):
-        sign_rule = "amount_flipped(credit)"
-    else:
-        sign_rule = "amount"
-    columns: dict[str, list[str | int]] = {
-        role: [header[i] if header else i for i in roles[role]] for role in ROLES if role in roles
-    }
+
+def sign_rule(spot: HeaderSpot, roles: Roles, account_type: str) -> str:
+    """debit_credit, direction:<column>, amount_flipped(credit) (a card, or a balance proving it), amount."""
+    cols = roles.columns
+    if "debit" in cols or "credit" in cols:
+        return "debit_credit"
+    if "direction" in cols:
+        return "direction:" + (
+            spot.header[cols["direction"][0]] if spot.header else str(cols["direction"][0])
+        )
+    if (account_type == "credit") != bool(roles.choice and roles.choice.flipped):
+        return "amount_flipped(credit)"
+    return "amount"
+
+
+def detect_format(
+    opener: Opener,
+    *,
+    source: str = "<csv>",
+    preset: str | ColumnPreset | None = None,
+    column_map: dict[str, str] | None = None,
+    account_type: str = "checking",
+    default_currency: str = "USD",
+    date_order_fallback: tuple[str, str] | None = None,
+) -> StatementFormat:
+    """Decide encoding, delimiter, header, column roles, date order, decimal separator and sign rule.
+
+    A preset or column map (role -> header name, '|' joins several names) overrides name detection;
+    account_type='credit' flips a single signed amount column (card exports list charges positive).
+    date_order_fallback=(order, where from) answers dates the file leaves ambiguous (a previous import of
+    the account, the locale); the answer is recorded in `assumptions`."""
+    request = _request(preset, column_map, account_type, source)
+    sniffed = sniff(opener, request.preset, source)
+    spot = locate_header(sniffed, request.named, source)
+    roles = assign_roles(spot, request, source)
+    scanned = scan_values(opener, sniffed, spot, roles, request, date_order_fallback, source)
+    header = spot.header
     return StatementFormat(
-        encoding=encoding,
-        delimiter=delimiter,
-        header_line=header_line,
-        data_start_line=start,
-        columns=columns,
-        date_order=date_order,
-        decimal_sep=decimal_sep,
-        sign_rule=sign_rule,
-        currency=currency,
-        evidence=_evidence(header, roles, stats, mapped, choice),
-        open_questions=questions,
-        assumptions=assumptions,
+        encoding=sniffed.encoding,
+        delimiter=sniffed.delimiter,
+        header_line=spot.header_line,
+        data_start_line=spot.start,
+        columns={
+            r: [header[i] if header else i for i in roles.columns[r]] for r in ROLES if r in roles.columns
+        },
+        date_order=scanned.date_order,
+        decimal_sep=scanned.decimal_sep,
+        sign_rule=sign_rule(spot, roles, request.account_type),
+        currency=pick_currency(spot, roles, scanned, request.preset, default_currency),
+        evidence=_evidence(header, roles.columns, roles.stats, request, roles.choice),
+        open_questions=scanned.open_questions,
+        assumptions=scanned.assumptions,
     )
 
 
@@ -818,14 +919,14 @@ def _evidence(
     header: list[str] | None,
     roles: dict[str, list[int]],
     stats: list[_ColumnStats],
-    mapped: dict[str, list[int]],
+    request: _Request,
     choice: RoleChoice | None,
 ) -> dict[str, str]:
     """Role -> why: the preset or map, the content evidence, or the header name."""
     found = dict(choice.evidence) if choice else {}
     out: dict[str, str] = {}
     for role, ix in roles.items():
-        if role in mapped:
+        if role in request.wanted:
             out[role] = "given by the preset or column map"
         elif role in found:
             out[role] = found[role]
@@ -889,19 +990,21 @@ def _scan_columns(
             symbols[code] += 1
     judge_dates()
     decimal_sep = "," if votes[","] > votes["."] else "."
+    return _date_order(numeric, no_dmy, no_mdy, seps, decimal_sep), decimal_sep, symbols
+
+
+def _date_order(numeric: int, no_dmy: int, no_mdy: int, seps: Counter[str], decimal_sep: str) -> str:
+    """The order most numeric dates fit; a trailing "?" when every value fits both (nothing decided)."""
     if numeric == 0:
-        order = "YMD"
-    elif no_mdy and not no_dmy:
-        order = "DMY"
-    elif no_dmy and not no_mdy:
-        order = "MDY"
-    elif no_dmy or no_mdy:
-        order = "DMY" if no_dmy < no_mdy else "MDY"  # mixed: keep the order that fits more rows
-    else:
-        # Every value fits both: dotted dates and decimal commas are day-first conventions.
-        # A trailing "?" tells the caller nothing in the file decided it.
-        order = "DMY?" if seps.most_common(1)[0][0] == "." or decimal_sep == "," else "MDY?"
-    return order, decimal_sep, symbols
+        return "YMD"
+    if no_mdy and not no_dmy:
+        return "DMY"
+    if no_dmy and not no_mdy:
+        return "MDY"
+    if no_dmy or no_mdy:
+        return "DMY" if no_dmy < no_mdy else "MDY"  # mixed: keep the order that fits more rows
+    # Every value fits both: dotted dates and decimal commas are day-first conventions.
+    return "DMY?" if seps.most_common(1)[0][0] == "." or decimal_sep == "," else "MDY?"
 
 
 # ================================================================ reading
