@@ -498,85 +498,98 @@ def _resolve_name(header: list[str], name: str, source: str) -> int:
     raise InputError(f"column {name!r} not found in the header", source=source)
 
 
-def _assign_roles(
-    header: list[str] | None, stats: list[_ColumnStats], mapped: dict[str, list[int]], n_rows: int
-) -> dict[str, list[int]]:
-    """Role -> column indexes: mapped roles as given, the rest from header names, then from values."""
-    width = len(stats)
-    names = [norm_name(h) for h in header] if header else [""] * width
-    roles: dict[str, list[int]] = {r: list(ix) for r, ix in mapped.items()}
-    used = {i for ix in roles.values() for i in ix}
+class _Picker:
+    """Role -> column indexes for a file with a header: wanted roles as given, the rest by header name
+    (the vocabulary table), checked against what the values look like."""
 
-    def free(i: int) -> bool:
-        return i not in used
+    def __init__(self, header: list[str] | None, stats: list[_ColumnStats], mapped: dict[str, list[int]]):
+        self.stats, self.width = stats, len(stats)
+        self.names = [norm_name(h) for h in header] if header else [""] * self.width
+        self.roles: dict[str, list[int]] = {r: list(ix) for r, ix in mapped.items()}
+        self.used = {i for ix in self.roles.values() for i in ix}
 
-    def best(role: str, ok: Callable[[int], bool], minimum: int = 5) -> int | None:
-        scored = [(vocab.score(role, names[i]), -i) for i in range(width) if free(i) and ok(i)]
+    def free(self, i: int) -> bool:
+        return i not in self.used
+
+    def best(self, role: str, ok: Callable[[int], bool], minimum: int = 5) -> int | None:
+        scored = [(vocab.score(role, self.names[i]), -i) for i in range(self.width) if self.free(i) and ok(i)]
         scored = [s for s in scored if s[0] >= minimum]
         return -max(scored)[1] if scored else None
 
-    def take(role: str, i: int | None) -> None:
+    def take(self, role: str, i: int | None) -> None:
         if i is not None:
-            roles.setdefault(role, []).append(i)
-            used.add(i)
+            self.roles.setdefault(role, []).append(i)
+            self.used.add(i)
 
-    def datey(i: int) -> bool:
-        return stats[i].dates > 0 and stats[i].share(stats[i].dates) >= 0.5
+    def datey(self, i: int) -> bool:
+        s = self.stats[i]
+        return s.dates > 0 and s.share(s.dates) >= 0.5
 
-    def moneyish(i: int) -> bool:
-        s = stats[i]
+    def moneyish(self, i: int) -> bool:
+        s = self.stats[i]
         return s.filled == 0 or s.share(s.amounts) >= 0.5
 
-    def moneyful(i: int) -> bool:
-        return stats[i].amounts > 0 and moneyish(i)
+    def moneyful(self, i: int) -> bool:
+        return self.stats[i].amounts > 0 and self.moneyish(i)
 
-    if "date" not in roles:
-        take("date", best("date", datey) if header else None)
-    if "date" not in roles:
-        take(
-            "date",
-            next(
-                (i for i in range(width) if free(i) and datey(i) and stats[i].share(stats[i].dates) >= 0.8),
-                None,
-            ),
-        )
-    money_given = any(r in roles for r in ("amount", "debit", "credit"))
-    if not money_given and header:
-        debit, credit = best("debit", moneyish), best("credit", moneyish)
-        amount = best("amount", moneyful)
-        amount_score = vocab.score("amount", names[amount]) if amount is not None else 0
+    def date(self, by_name: bool) -> None:
+        if "date" not in self.roles and by_name:
+            self.take("date", self.best("date", self.datey))
+        if "date" not in self.roles:
+            dated = (i for i in range(self.width) if self.free(i) and self.datey(i))
+            self.take(
+                "date", next((i for i in dated if self.stats[i].share(self.stats[i].dates) >= 0.8), None)
+            )
+
+    def money(self, n_rows: int) -> None:
+        if any(r in self.roles for r in ("amount", "debit", "credit")):
+            return
+        debit, credit = self.best("debit", self.moneyish), self.best("credit", self.moneyish)
+        amount = self.best("amount", self.moneyful)
+        amount_score = vocab.score("amount", self.names[amount]) if amount is not None else 0
         if debit is not None and credit is not None and debit != credit and amount_score < 10:
-            take("debit", debit)
-            take("credit", credit)
+            self.take("debit", debit)
+            self.take("credit", credit)
         else:
-            take("amount", amount)
-    if not any(r in roles for r in ("amount", "debit", "credit")):
-        _money_from_values(stats, n_rows, used, take)
-    if "direction" not in roles and "amount" in roles:
-        amount_col = stats[roles["amount"][0]]
+            self.take("amount", amount)
+        if not any(r in self.roles for r in ("amount", "debit", "credit")):
+            _money_from_values(self.stats, n_rows, self.used, self.take)
 
-        def dir_ok(i: int) -> bool:
-            s = stats[i]
-            return s.directions > 0 and s.share(s.directions) >= 0.9
+    def direction(self) -> None:
+        if "direction" in self.roles or "amount" not in self.roles:
+            return
+        if self.stats[self.roles["amount"][0]].negatives == 0:
 
-        if amount_col.negatives == 0:
-            i = best("direction", dir_ok) if header else None
-            if i is None and not header:
-                i = next((i for i in range(width) if free(i) and dir_ok(i) and stats[i].filled), None)
-            take("direction", i)
-    if "balance" not in roles and header:
-        take("balance", best("balance", moneyful))
-    if "currency" not in roles:
+            def dir_ok(i: int) -> bool:
+                s = self.stats[i]
+                return s.directions > 0 and s.share(s.directions) >= 0.9
 
+            self.take("direction", self.best("direction", dir_ok))
+
+    def others(self) -> None:
         def cur(i: int) -> bool:
-            return stats[i].currencies > 0 and stats[i].share(stats[i].currencies) >= 0.9
+            s = self.stats[i]
+            return s.currencies > 0 and s.share(s.currencies) >= 0.9
 
-        take("currency", best("currency", cur) if header else None)
-    if "category" not in roles and header:
-        take("category", best("category", lambda i: True))
-    if "description" not in roles:
-        _description_columns(names, stats, free, take, header is not None)
-    return roles
+        for role, ok in (("balance", self.moneyful), ("currency", cur), ("category", lambda i: True)):
+            if role not in self.roles:
+                self.take(role, self.best(role, ok))
+        if "description" not in self.roles:
+            _description_columns(self.names, self.stats, self.free, self.take, True)
+
+
+def _assign_roles(
+    header: list[str] | None, stats: list[_ColumnStats], mapped: dict[str, list[int]], n_rows: int
+) -> dict[str, list[int]]:
+    """Role -> column indexes: mapped roles as given, the rest from header names, then from values.
+    Headerless files get only their date here; statement_roles.infer_roles weighs the rest."""
+    picker = _Picker(header, stats, mapped)
+    picker.date(by_name=header is not None)
+    if header is not None:
+        picker.money(n_rows)
+        picker.direction()
+        picker.others()
+    return picker.roles
 
 
 def _money_from_values(
