@@ -243,3 +243,22 @@ def locale_date_order(locale: str) -> str | None:
     if any(key == p or key.startswith(p + "_") for p in _YEAR_FIRST):
         return "YMD"
     return "DMY"
+
+
+def check_balance(rows: Rows, roles: dict[str, list[int]]) -> str | None:
+    """Evidence for roles chosen by header name: does the named balance follow the named amounts?"""
+    if "balance" not in roles:
+        return None
+    if "amount" in roles:
+        amounts = column_values(rows, roles["amount"][0])
+    elif "debit" in roles and "credit" in roles:
+        amounts = _pair_values(
+            column_values(rows, roles["debit"][0]), column_values(rows, roles["credit"][0])
+        )[0]
+    else:
+        return None
+    checked, plus, minus = _holds(column_values(rows, roles["balance"][0]), amounts)
+    if not checked:
+        return None
+    held = max(plus, minus)
+    return f"running balance holds on {held}/{checked} rows" + (" (amounts flipped)" if minus > plus else "")

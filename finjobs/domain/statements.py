@@ -22,7 +22,7 @@ from typing import IO, Any, NamedTuple
 
 from finjobs.domain import statement_vocab as vocab
 from finjobs.domain.money import format_minor, from_minor, to_minor
-from finjobs.domain.statement_roles import RoleChoice, infer_roles
+from finjobs.domain.statement_roles import RoleChoice, check_balance, infer_roles
 from finjobs.domain.statements_values import (
     DATE_ORDERS,
     amount_shape,
@@ -811,6 +811,8 @@ def assign_roles(spot: HeaderSpot, request: _Request, source: str) -> Roles:
         fixed = {r: ix for r, ix in roles.items() if r in mapped or r == "date"}
         choice = infer_roles(spot.data, spot.width, fixed)
         roles = choice.roles
+    elif (held := check_balance(spot.data, roles)) is not None:
+        choice = RoleChoice(roles, {"balance": held})
     if "date" not in roles:
         raise InputError("no date column found", source=source)
     if not any(r in roles for r in ("amount", "debit", "credit")):

@@ -214,3 +214,14 @@ def test_locale_date_order(locale: str, order: str | None) -> None:
 )
 def test_the_vocabulary_table_scores_header_names(role: str, name: str, expected: int) -> None:
     assert vocab.score(role, name) == expected
+
+
+SCHWAB = MINT_HEADERLESS.parent / "schwab-checking.csv"
+
+
+@pytest.mark.skipif(not SCHWAB.exists(), reason="../shared/data is not present")
+def test_a_named_running_balance_is_checked_against_the_named_amounts() -> None:
+    fmt = detect_format(lambda: SCHWAB.open("rb"))
+    assert fmt.columns["balance"] == ["RunningBalance"]
+    assert fmt.evidence["balance"].startswith("running balance holds on ")
+    assert fmt.evidence["debit"] == "header 'Withdrawal'"
