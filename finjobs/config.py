@@ -87,6 +87,7 @@ class Settings:
     rate_limit_uploads: str = "20/minute"
     chat_session_ttl: int = 30 * 60  # seconds; sliding: every read or write renews it
     shutdown_grace: int = 25  # seconds a running job gets after SIGTERM (Heroku sends SIGKILL at 30)
+    locale: str = ""  # FINJOBS_LOCALE, e.g. en_GB: date order for CSVs whose dates fit both orders
 
     @property
     def tz(self) -> ZoneInfo:
@@ -127,6 +128,7 @@ class Settings:
             rate_limit_uploads=_rate(env, "FINJOBS_RATE_LIMIT_UPLOADS", "20/minute"),
             chat_session_ttl=_int(env, "FINJOBS_CHAT_SESSION_TTL", 30 * 60, 10, 30 * 24 * 3600),
             shutdown_grace=_int(env, "FINJOBS_SHUTDOWN_GRACE", 25, 0, 3600),
+            locale=env.get("FINJOBS_LOCALE", "").strip(),
         )
 
 

@@ -22,6 +22,9 @@ MAP = typer.Option(
     None, "--map", help="Explicit columns, e.g. date=Buchungstag,amount=Betrag,description=Text."
 )
 JSON = typer.Option(False, "--json", help="Print one JSON document.")
+LOCALE = typer.Option(
+    None, "--locale", help="e.g. en_GB or en_US: the date order when every date fits both orders."
+)
 
 
 @app.command()
@@ -32,10 +35,12 @@ def preview(
     column_map: str | None = MAP,
     user: str | None = typer.Option(None, "--user", "-u", help="Whose saved presets --preset may name."),
     limit: int = typer.Option(20, help="Rows to show (JSON: all rows with --limit 0)."),
+    locale: str | None = LOCALE,
     json_out: bool = JSON,
 ) -> None:
-    """Show the detected format and the normalised rows. Writes nothing."""
+    """Show the detected format, why each column got its role, open questions and the rows. Writes nothing."""
     from finjobs.adapters.statement_files import structured_preview
+    from finjobs.domain.statement_roles import locale_date_order
     from finjobs.domain.statements import parse_column_map
     from finjobs.domain.statements import preview as run_preview
     from finjobs.services.imports import check_options, resolve_preset
@@ -48,6 +53,8 @@ def preview(
             chosen = resolve_preset(s, get_user(s, user).id if user else None, preset)
     data = context.read_input(file)
     rows_limit = (limit or None) if json_out else limit
+    locale = locale or context.settings().locale
+    order = locale_date_order(locale) if locale else None
     # an OFX/QFX or CAMT file previews through its own reader (adapters/statement_files.py)
     doc = structured_preview(lambda: io.BytesIO(data), source=str(file), limit=rows_limit) or run_preview(
         lambda: io.BytesIO(data),
@@ -56,13 +63,12 @@ def preview(
         column_map=parse_column_map(column_map) if column_map else None,
         account_type=opts["account_type"],
         limit=rows_limit,
+        date_order_fallback=(order, f"locale {locale}") if order else None,
     )
     if json_out:
         context.emit_json(doc)
         return
-    fmt = doc["format"]
-    for key, value in fmt.items():
-        context.console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+    _print_format(doc["format"])
     table = Table(title=f"rows (first {limit})", title_justify="left")
     for col in ("date", "amount", "description"):
         table.add_column(col, justify="right" if col == "amount" else "left")
@@ -75,6 +81,21 @@ def preview(
         )
 
 
+def _print_format(fmt: dict[str, Any]) -> None:
+    """The format's settings, then per role the chosen column and its evidence, then what is open."""
+    evidence = fmt.get("evidence") or {}
+    for key, value in fmt.items():
+        if key not in ("columns", "evidence", "open_questions", "assumptions"):
+            context.console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+    for role, cols in fmt["columns"].items():
+        why = evidence.get(role, "")
+        context.console.print(f"[bold]{role}[/bold]: {cols}  [dim]{why}[/dim]", highlight=False)
+    for question in fmt.get("open_questions") or []:
+        context.console.print(f"[yellow]open question[/yellow]: {question}", highlight=False)
+    for assumption in fmt.get("assumptions") or []:
+        context.console.print(f"[yellow]assumed[/yellow]: {assumption}", highlight=False)
+
+
 @app.command("enqueue")
 def enqueue_cmd(
     file: Path,
@@ -83,6 +104,7 @@ def enqueue_cmd(
     preset: str | None = PRESET,
     account_type: str = ACCOUNT_TYPE,
     column_map: str | None = MAP,
+    locale: str | None = LOCALE,
     wait: bool = typer.Option(False, "--wait", help="Follow the import with a progress bar."),
     timeout: float = typer.Option(3600, help="Seconds to wait with --wait."),
     json_out: bool = JSON,
@@ -101,7 +123,12 @@ def enqueue_cmd(
             data,
             settings=context.settings(),
             account=account,
-            options={"preset": preset, "account_type": account_type, "column_map": column_map},
+            options={
+                "preset": preset,
+                "account_type": account_type,
+                "column_map": column_map,
+                "locale": locale,
+            },
         )
         import_id = log.id
     job = enqueue_import(context.redis(), import_id)
@@ -129,6 +156,7 @@ def _line(doc: dict[str, Any]) -> str:
         f"{k}={doc.get(k)}" for k in ("processed", "imported", "skipped", "duplicates") if k in doc
     )
     tail = f" ({doc['error_message']})" if doc.get("error_message") else ""
+    tail += "".join(f" [assumed: {a}]" for a in doc.get("assumptions") or [])
     return f"import {doc['id']}: {doc['status']} {counts}{tail}"
 
 

@@ -73,6 +73,7 @@ class User(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # sha256 of the API token
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locale: Mapped[str | None] = mapped_column(String(35))  # e.g. en_GB: date order when a file cannot tell
 
 
 class Category(Base):
@@ -131,6 +132,8 @@ class CsvImportLog(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # StatementFormat.to_dict() of what the import used: evidence, open questions, assumptions (0006)
+    detected_format: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Transaction(Base):

@@ -20,9 +20,10 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import IO, Any, NamedTuple
 
+from finjobs.domain import statement_vocab as vocab
 from finjobs.domain.money import format_minor, from_minor, to_minor
+from finjobs.domain.statement_roles import RoleChoice, check_balance, infer_roles
 from finjobs.domain.statements_values import (
-    COMMON_CODES,
     DATE_ORDERS,
     amount_shape,
     currency_code,
@@ -72,6 +73,9 @@ class StatementFormat:
     decimal_sep: str  # "." | ","
     sign_rule: str  # "amount" | "amount_flipped(credit)" | "debit_credit" | "direction:<col>"
     currency: str  # used when a row names no currency
+    evidence: dict[str, str] = field(default_factory=dict)  # role -> why that column was chosen
+    open_questions: list[str] = field(default_factory=list)  # what the file itself could not decide
+    assumptions: list[str] = field(default_factory=list)  # how each open question was answered
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,6 +93,9 @@ class StatementFormat:
                 decimal_sep=str(data["decimal_sep"]),
                 sign_rule=str(data["sign_rule"]),
                 currency=str(data["currency"]),
+                evidence={str(k): str(v) for k, v in dict(data.get("evidence") or {}).items()},
+                open_questions=[str(q) for q in data.get("open_questions") or []],
+                assumptions=[str(a) for a in data.get("assumptions") or []],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"not a statement format: {exc}") from exc
@@ -393,299 +400,12 @@ def _pick_delimiter(sample: str, source: str) -> tuple[str, list[tuple[int, list
 
 # ================================================================ header and roles
 
-_DATE_PRIMARY = {
-    "date",
-    "datum",
-    "fecha",
-    "data",
-    "transaction date",
-    "booking date",
-    "buchungstag",
-    "buchungsdatum",
-    "date operation",
-    "date de l operation",
-    "fecha operacion",
-    "fecha de operacion",
-    "transactiedatum",
-    "boekdatum",
-    "trans date",
-    "txn date",
-    "date comptable",
-    "journaldate",
-    "journal date",
-    "transaction date time",
-    "date time",
-    "datetime",
-    "posting date",
-    "fecha contable",
-}
-_DATE_SECONDARY = ("value", "valeur", "valuta", "wertstellung", "valor", "rentedatum", "posted", "effective")
-_AMOUNT_WORDS = ("amount", "betrag", "montant", "importe", "bedrag", "umsatz", "monto", "netamount")
-_AMOUNT_PRIMARY = {
-    "amount",
-    "betrag",
-    "montant",
-    "importe",
-    "bedrag",
-    "umsatz",
-    "monto",
-    "netamount",
-    "net amount",
-    "transaction amount",
-    "betrag eur",
-    "amount eur",
-    "montant eur",
-    "importe eur",
-    "bedrag eur",
-    "total",
-    "sum",
-    "summe",
-    "cantidad",
-}
-_AMOUNT_EXCLUDE = (
-    "original",
-    "orig",
-    "converted",
-    "refunded",
-    "refund",
-    "transfer",
-    "fee",
-    "tax",
-    "exchange",
-    "compensation",
-    "disputed",
-    "foreign",
-    "shipping",
-    "gift",
-    "balance",
-)
-_DEBIT_NAMES = {
-    "debit",
-    "debits",
-    "withdrawal",
-    "withdrawals",
-    "paid out",
-    "money out",
-    "soll",
-    "debe",
-    "cargo",
-    "cargos",
-    "af",
-    "uitgaven",
-    "out",
-    "ausgang",
-    "ausgaben",
-    "debit amount",
-    "withdrawal amount",
-    "betrag soll",
-    "montant debit",
-    "debit eur",
-    "debito",
-    "charges",
-    "debit chf",
-    "debit usd",
-    "debit gbp",
-    "outflow",
-    "spent",
-}
-_CREDIT_NAMES = {
-    "credit",
-    "credits",
-    "deposit",
-    "deposits",
-    "paid in",
-    "money in",
-    "haben",
-    "haber",
-    "abono",
-    "abonos",
-    "bij",
-    "inkomsten",
-    "in",
-    "eingang",
-    "einnahmen",
-    "credit amount",
-    "deposit amount",
-    "betrag haben",
-    "montant credit",
-    "credit eur",
-    "credito",
-    "credit chf",
-    "credit usd",
-    "credit gbp",
-    "inflow",
-    "received",
-}
-_DIRECTION_NAMES = {
-    "transaction type",
-    "type",
-    "debit credit",
-    "credit debit",
-    "af bij",
-    "bij af",
-    "cr dr",
-    "dr cr",
-    "d c",
-    "c d",
-    "dc",
-    "cd",
-    "soll haben",
-    "s h",
-    "direction",
-    "sens",
-    "debit credit indicator",
-    "credit debit indicator",
-    "indicator",
-    "tipo",
-    "mutatiesoort",
-    "transaction direction",
-    "debet credit",
-    "credit debet",
-}
-_BALANCE_WORDS = ("balance", "saldo", "kontostand", "solde", "balans")
-_CURRENCY_NAMES = {
-    "currency",
-    "wahrung",
-    "waehrung",
-    "devise",
-    "moneda",
-    "divisa",
-    "munt",
-    "valuta",
-    "monn",
-    "ccy",
-    "cur",
-    "curr",
-    "currency code",
-    "iso currency",
-    "monnaie",
-}
-_CURRENCY_EXCLUDE = ("original", "converted", "transfer", "exchange", "foreign")
-_CATEGORY_WORDS = ("categ", "kategorie", "rubri")
-_PAYEE_NAMES = {
-    "payee",
-    "name",
-    "merchant",
-    "merchant name",
-    "partner name",
-    "counterparty",
-    "beneficiary",
-    "auftraggeber empfanger",
-    "empfanger",
-    "auftraggeber",
-    "beguenstigter zahlungspflichtiger",
-    "beguenstigter",
-    "zahlungsempfanger",
-    "naam",
-    "naam omschrijving",
-    "tegenpartij",
-    "beneficiaire",
-    "nom",
-    "destinataire",
-    "ordenante",
-    "beneficiario",
-    "counter party",
-    "payer",
-    "payee name",
-    "recipient",
-    "name of counterparty",
-}
-_DESC_PRIMARY = {
-    "description",
-    "desc",
-    "details",
-    "narrative",
-    "transaction description",
-    "beschreibung",
-    "verwendungszweck",
-    "buchungstext",
-    "libelle",
-    "libelle operation",
-    "descripcion",
-    "concepto",
-    "omschrijving",
-    "mededelingen",
-    "memo",
-    "items",
-    "transaction details",
-    "detalle",
-    "texto",
-    "text",
-    "particulars",
-    "transaktionstext",
-    "intitule",
-    "payment details",
-    "reason",
-    "remarks",
-    "communication",
-}
-_DESC_EXTRA = re.compile(r"(vwz|verwendungszweck|description|memo|zeile|line|libelle|detail)\s*\d+")
-_DESC_MEMO = {
-    "memo",
-    "verwendungszweck",
-    "payment reference",
-    "reason",
-    "mededelingen",
-    "communication",
-    "buchungstext",
-}
-
-
-def _score(role: str, name: str) -> int:
-    """How strongly a normalised header name suggests a role (0 = not at all, 10 = certain)."""
-    words = set(name.split())
-    if role == "date":
-        if any(w in name for w in _DATE_SECONDARY):
-            return 4 if ("date" in name or "datum" in name or "fecha" in name or "tag" in name) else 0
-        if name in _DATE_PRIMARY:
-            return 10
-        if "date" in words or "datum" in words or "fecha" in words or name.endswith(("date", "datum")):
-            return 6
-        return 5 if name in ("created", "created at", "timestamp", "time stamp") else 0
-    if role == "amount":
-        if any(w in name for w in _AMOUNT_EXCLUDE):
-            return 0
-        if name in _AMOUNT_PRIMARY:
-            return 10 if name not in ("total", "sum", "summe") else 7
-        first = name.split(" ", 1)[0]
-        if first in _AMOUNT_WORDS and len(name.split()) == 2 and len(name.split()[1]) == 3:
-            return 10  # "Amount (EUR)", "Betrag EUR"
-        return 6 if any(w in name for w in _AMOUNT_WORDS) else 0
-    if role in ("debit", "credit"):
-        known = _DEBIT_NAMES if role == "debit" else _CREDIT_NAMES
-        head, _, tail = name.rpartition(" ")
-        # "Débit euros", "Haben EUR": the column name plus the currency it is kept in.
-        return 10 if name in known or (head in known and _currency_word(tail)) else 0
-    if role == "direction":
-        return 10 if name in _DIRECTION_NAMES else 0
-    if role == "balance":
-        return 10 if any(w in name for w in _BALANCE_WORDS) and "anterior" not in name else 0
-    if role == "currency":
-        if any(w in name for w in _CURRENCY_EXCLUDE):
-            return 0
-        return 10 if name in _CURRENCY_NAMES or name.endswith(" currency") else 0
-    if role == "category":
-        if not any(w in name for w in _CATEGORY_WORDS):
-            return 0
-        return 4 if "sub" in name else 10
-    if role == "description":
-        if name in _PAYEE_NAMES or name in _DESC_PRIMARY or _DESC_EXTRA.fullmatch(name):
-            return 10
-        return 5 if ("description" in name or "name" in words or "payee" in name) else 0
-    return 0
-
-
-def _currency_word(word: str) -> str | None:
-    if word in ("eur", "euro", "euros"):
-        return "EUR"
-    return word.upper() if len(word) == 3 and word.upper() in COMMON_CODES.split("|") else None
-
 
 def _header_score(row: list[str]) -> int:
     names = [norm_name(c) for c in row]
     if any(date_shape(c) is not None or _is_amount(c) for c in row if c.strip()):
         return 0
-    return sum(1 for n in names if n and any(_score(r, n) >= 5 for r in ROLES))
+    return sum(1 for n in names if n and any(vocab.score(r, n) >= 5 for r in ROLES))
 
 
 def _is_amount(raw: str) -> bool:
@@ -779,85 +499,98 @@ def _resolve_name(header: list[str], name: str, source: str) -> int:
     raise InputError(f"column {name!r} not found in the header", source=source)
 
 
-def _assign_roles(
-    header: list[str] | None, stats: list[_ColumnStats], mapped: dict[str, list[int]], n_rows: int
-) -> dict[str, list[int]]:
-    """Role -> column indexes: mapped roles as given, the rest from header names, then from values."""
-    width = len(stats)
-    names = [norm_name(h) for h in header] if header else [""] * width
-    roles: dict[str, list[int]] = {r: list(ix) for r, ix in mapped.items()}
-    used = {i for ix in roles.values() for i in ix}
+class _Picker:
+    """Role -> column indexes for a file with a header: wanted roles as given, the rest by header name
+    (the vocabulary table), checked against what the values look like."""
 
-    def free(i: int) -> bool:
-        return i not in used
+    def __init__(self, header: list[str] | None, stats: list[_ColumnStats], mapped: dict[str, list[int]]):
+        self.stats, self.width = stats, len(stats)
+        self.names = [norm_name(h) for h in header] if header else [""] * self.width
+        self.roles: dict[str, list[int]] = {r: list(ix) for r, ix in mapped.items()}
+        self.used = {i for ix in self.roles.values() for i in ix}
 
-    def best(role: str, ok: Callable[[int], bool], minimum: int = 5) -> int | None:
-        scored = [(_score(role, names[i]), -i) for i in range(width) if free(i) and ok(i)]
+    def free(self, i: int) -> bool:
+        return i not in self.used
+
+    def best(self, role: str, ok: Callable[[int], bool], minimum: int = 5) -> int | None:
+        scored = [(vocab.score(role, self.names[i]), -i) for i in range(self.width) if self.free(i) and ok(i)]
         scored = [s for s in scored if s[0] >= minimum]
         return -max(scored)[1] if scored else None
 
-    def take(role: str, i: int | None) -> None:
+    def take(self, role: str, i: int | None) -> None:
         if i is not None:
-            roles.setdefault(role, []).append(i)
-            used.add(i)
+            self.roles.setdefault(role, []).append(i)
+            self.used.add(i)
 
-    def datey(i: int) -> bool:
-        return stats[i].dates > 0 and stats[i].share(stats[i].dates) >= 0.5
+    def datey(self, i: int) -> bool:
+        s = self.stats[i]
+        return s.dates > 0 and s.share(s.dates) >= 0.5
 
-    def moneyish(i: int) -> bool:
-        s = stats[i]
+    def moneyish(self, i: int) -> bool:
+        s = self.stats[i]
         return s.filled == 0 or s.share(s.amounts) >= 0.5
 
-    def moneyful(i: int) -> bool:
-        return stats[i].amounts > 0 and moneyish(i)
+    def moneyful(self, i: int) -> bool:
+        return self.stats[i].amounts > 0 and self.moneyish(i)
 
-    if "date" not in roles:
-        take("date", best("date", datey) if header else None)
-    if "date" not in roles:
-        take(
-            "date",
-            next(
-                (i for i in range(width) if free(i) and datey(i) and stats[i].share(stats[i].dates) >= 0.8),
-                None,
-            ),
-        )
-    money_given = any(r in roles for r in ("amount", "debit", "credit"))
-    if not money_given and header:
-        debit, credit = best("debit", moneyish), best("credit", moneyish)
-        amount = best("amount", moneyful)
-        amount_score = _score("amount", names[amount]) if amount is not None else 0
+    def date(self, by_name: bool) -> None:
+        if "date" not in self.roles and by_name:
+            self.take("date", self.best("date", self.datey))
+        if "date" not in self.roles:
+            dated = (i for i in range(self.width) if self.free(i) and self.datey(i))
+            self.take(
+                "date", next((i for i in dated if self.stats[i].share(self.stats[i].dates) >= 0.8), None)
+            )
+
+    def money(self, n_rows: int) -> None:
+        if any(r in self.roles for r in ("amount", "debit", "credit")):
+            return
+        debit, credit = self.best("debit", self.moneyish), self.best("credit", self.moneyish)
+        amount = self.best("amount", self.moneyful)
+        amount_score = vocab.score("amount", self.names[amount]) if amount is not None else 0
         if debit is not None and credit is not None and debit != credit and amount_score < 10:
-            take("debit", debit)
-            take("credit", credit)
+            self.take("debit", debit)
+            self.take("credit", credit)
         else:
-            take("amount", amount)
-    if not any(r in roles for r in ("amount", "debit", "credit")):
-        _money_from_values(stats, n_rows, used, take)
-    if "direction" not in roles and "amount" in roles:
-        amount_col = stats[roles["amount"][0]]
+            self.take("amount", amount)
+        if not any(r in self.roles for r in ("amount", "debit", "credit")):
+            _money_from_values(self.stats, n_rows, self.used, self.take)
 
-        def dir_ok(i: int) -> bool:
-            s = stats[i]
-            return s.directions > 0 and s.share(s.directions) >= 0.9
+    def direction(self) -> None:
+        if "direction" in self.roles or "amount" not in self.roles:
+            return
+        if self.stats[self.roles["amount"][0]].negatives == 0:
 
-        if amount_col.negatives == 0:
-            i = best("direction", dir_ok) if header else None
-            if i is None and not header:
-                i = next((i for i in range(width) if free(i) and dir_ok(i) and stats[i].filled), None)
-            take("direction", i)
-    if "balance" not in roles and header:
-        take("balance", best("balance", moneyful))
-    if "currency" not in roles:
+            def dir_ok(i: int) -> bool:
+                s = self.stats[i]
+                return s.directions > 0 and s.share(s.directions) >= 0.9
 
+            self.take("direction", self.best("direction", dir_ok))
+
+    def others(self) -> None:
         def cur(i: int) -> bool:
-            return stats[i].currencies > 0 and stats[i].share(stats[i].currencies) >= 0.9
+            s = self.stats[i]
+            return s.currencies > 0 and s.share(s.currencies) >= 0.9
 
-        take("currency", best("currency", cur) if header else None)
-    if "category" not in roles and header:
-        take("category", best("category", lambda i: True))
-    if "description" not in roles:
-        _description_columns(names, stats, free, take, header is not None)
-    return roles
+        for role, ok in (("balance", self.moneyful), ("currency", cur), ("category", lambda i: True)):
+            if role not in self.roles:
+                self.take(role, self.best(role, ok))
+        if "description" not in self.roles:
+            _description_columns(self.names, self.stats, self.free, self.take, True)
+
+
+def _assign_roles(
+    header: list[str] | None, stats: list[_ColumnStats], mapped: dict[str, list[int]], n_rows: int
+) -> dict[str, list[int]]:
+    """Role -> column indexes: mapped roles as given, the rest from header names, then from values.
+    Headerless files get only their date here; statement_roles.infer_roles weighs the rest."""
+    picker = _Picker(header, stats, mapped)
+    picker.date(by_name=header is not None)
+    if header is not None:
+        picker.money(n_rows)
+        picker.direction()
+        picker.others()
+    return picker.roles
 
 
 def _money_from_values(
@@ -896,17 +629,21 @@ def _description_columns(
 ) -> None:
     width = len(stats)
     if has_header:
-        payees = [i for i in range(width) if free(i) and names[i] in _PAYEE_NAMES]
+        payees = [i for i in range(width) if free(i) and names[i] in vocab.PAYEE_NAMES]
         primary = [
-            i for i in range(width) if free(i) and names[i] in _DESC_PRIMARY and names[i] not in _DESC_MEMO
+            i
+            for i in range(width)
+            if free(i) and names[i] in vocab.DESC_PRIMARY and names[i] not in vocab.DESC_MEMO
         ]
         memos = [
-            i for i in range(width) if free(i) and (names[i] in _DESC_MEMO or _DESC_EXTRA.fullmatch(names[i]))
+            i
+            for i in range(width)
+            if free(i) and (names[i] in vocab.DESC_MEMO or vocab.DESC_EXTRA.fullmatch(names[i]))
         ]
         # Payee first, then the main description, then memo lines: "Drillisch AG SEPA-Lastschrift Rechnung".
         chosen = list(dict.fromkeys(payees + primary[:1] + memos))
         if not chosen:
-            weak = [(_score("description", names[i]), -i) for i in range(width) if free(i)]
+            weak = [(vocab.score("description", names[i]), -i) for i in range(width) if free(i)]
             weak = [w for w in weak if w[0] >= 5]
             if weak:
                 chosen = [-max(weak)[1]]
@@ -940,19 +677,64 @@ def _check_format(fmt: StatementFormat) -> None:
         raise InputError(f"unknown encoding {fmt.encoding!r}") from exc
 
 
-def detect_format(
-    opener: Opener,
-    *,
-    source: str = "<csv>",
-    preset: str | ColumnPreset | None = None,
-    column_map: dict[str, str] | None = None,
-    account_type: str = "checking",
-    default_currency: str = "USD",
-) -> StatementFormat:
-    """Decide encoding, delimiter, header, column roles, date order, decimal separator and sign rule.
+@dataclass(frozen=True)
+class _Request:
+    """The caller's choices: the preset, the wanted columns (role -> header names or indexes)."""
 
-    A preset or column map (role -> header name, '|' joins several names) overrides name detection;
-    account_type='credit' flips a single signed amount column (card exports list charges positive)."""
+    preset: ColumnPreset | None
+    wanted: dict[str, list[str]]
+    account_type: str
+    by_index: bool  # every wanted column is given as a 0-based index
+
+    @property
+    def named(self) -> list[str]:
+        return [] if self.by_index else [n for ns in self.wanted.values() for n in ns]
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """Stage 1: the encoding, the delimiter and the sample's records and usual width."""
+
+    encoding: str
+    delimiter: str
+    records: list[tuple[int, list[str]]]
+    width: int
+
+
+@dataclass(frozen=True)
+class HeaderSpot:
+    """Stage 2: where the header is (None: headerless), the sampled data rows and where data starts."""
+
+    header_line: int | None
+    header: list[str] | None
+    data: list[list[str]]
+    start: int
+    width: int
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Stage 3: role -> column indexes, and the content evidence (headerless files)."""
+
+    columns: dict[str, list[int]]
+    stats: list[_ColumnStats]
+    choice: RoleChoice | None
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """Stage 4: what one pass over every value decided."""
+
+    date_order: str
+    decimal_sep: str
+    symbols: Counter[str]
+    open_questions: list[str]
+    assumptions: list[str]
+
+
+def _request(
+    preset: str | ColumnPreset | None, column_map: dict[str, str] | None, account_type: str, source: str
+) -> _Request:
     if isinstance(preset, str):
         if preset not in PRESETS:
             raise InputError(
@@ -969,7 +751,12 @@ def detect_format(
     if column_map:
         _check_roles(column_map, source=source)
         wanted.update({r: [n for n in str(v).split("|") if n.strip()] for r, v in column_map.items()})
+    by_index = bool(wanted) and all(n.strip().isdigit() for ns in wanted.values() for n in ns)
+    return _Request(preset, wanted, account_type, by_index)
 
+
+def sniff(opener: Opener, preset: ColumnPreset | None, source: str) -> Sniffed:
+    """Encoding, delimiter and the sample's records (a preset's choices win)."""
     encoding = preset.encoding if preset and preset.encoding else _detect_encoding(opener, source)
     sample = _sample_text(opener, encoding, source)
     if not sample.strip():
@@ -981,14 +768,16 @@ def detect_format(
         delimiter, records = _pick_delimiter(sample, source)
     widths = Counter(len(r) for _, r in records if len(r) >= 2) or Counter({1: 1})
     width = max(widths.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    return Sniffed(encoding, delimiter, records, width)
 
-    all_indexes = all(n.strip().isdigit() for ns in wanted.values() for n in ns) and bool(wanted)
-    named = [n for ns in wanted.values() for n in ns] if not all_indexes else []
+
+def locate_header(sniffed: Sniffed, named: list[str], source: str) -> HeaderSpot:
+    """The header record (by the wanted names, else by vocabulary), or the first dated row when none."""
+    records, width = sniffed.records, sniffed.width
     found = _find_header(records, width, named)
     if named and found is None:
         missing = ", ".join(repr(n) for n in named)
         raise InputError(f"header with column(s) {missing} not found", source=source)
-    header: list[str] | None = None
     if found is not None:
         header_line, header = found[0], [c.strip() for c in found[1]]
         data = [
@@ -997,72 +786,172 @@ def detect_format(
             if ln > header_line and any(c.strip() for c in r) and [c.strip() for c in r] != header
         ]
         start = next((ln for ln, _ in records if ln > header_line), header_line + 1)
-        width = len(header)  # cells past the header have no name to map them by
-    else:
-        header_line = None
-        start_rec = next(
-            ((ln, r) for ln, r in records if len(r) >= max(2, width - 1) and any(date_shape(c) for c in r)),
-            None,
-        )
-        if start_rec is None:
-            raise InputError("no date column found (no header and no row with a date)", source=source)
-        start = start_rec[0]
-        data = [r for ln, r in records if ln >= start and any(c.strip() for c in r)]
-    stats = _column_stats(data, width)
+        return HeaderSpot(header_line, header, data, start, len(header))  # cells past it have no name
+    start_rec = next(
+        ((ln, r) for ln, r in records if len(r) >= max(2, width - 1) and any(date_shape(c) for c in r)),
+        None,
+    )
+    if start_rec is None:
+        raise InputError("no date column found (no header and no row with a date)", source=source)
+    data = [r for ln, r in records if ln >= start_rec[0] and any(c.strip() for c in r)]
+    return HeaderSpot(None, None, data, start_rec[0], width)
 
+
+def assign_roles(spot: HeaderSpot, request: _Request, source: str) -> Roles:
+    """Wanted columns as given; the rest from header names, or from content evidence when headerless."""
+    stats = _column_stats(spot.data, spot.width)
     mapped: dict[str, list[int]] = {}
-    for role, names in wanted.items():
-        idx = [int(n) if all_indexes else _resolve_name(header or [], n, source) for n in names]
-        if any(i >= width for i in idx):
+    for role, names in request.wanted.items():
+        idx = [int(n) if request.by_index else _resolve_name(spot.header or [], n, source) for n in names]
+        if any(i >= spot.width for i in idx):
             raise InputError(f"column index out of range for role {role!r}", source=source)
         mapped[role] = idx
-    roles = _assign_roles(header, stats, mapped, len(data))
+    roles = _assign_roles(spot.header, stats, mapped, len(spot.data))
+    choice: RoleChoice | None = None
+    if spot.header is None:
+        fixed = {r: ix for r, ix in roles.items() if r in mapped or r == "date"}
+        choice = infer_roles(spot.data, spot.width, fixed)
+        roles = choice.roles
+    elif (held := check_balance(spot.data, roles)) is not None:
+        choice = RoleChoice(roles, {"balance": held})
     if "date" not in roles:
         raise InputError("no date column found", source=source)
     if not any(r in roles for r in ("amount", "debit", "credit")):
         raise InputError("no amount column found", source=source)
+    return Roles(roles, stats, choice)
 
-    date_order, decimal_sep, symbols = _scan_columns(opener, encoding, delimiter, start, roles, source)
-    if preset and preset.date_order:
+
+def scan_values(
+    opener: Opener,
+    sniffed: Sniffed,
+    spot: HeaderSpot,
+    roles: Roles,
+    request: _Request,
+    fallback: tuple[str, str] | None,
+    source: str,
+) -> Scanned:
+    """Date order and decimal separator from every value; an ambiguous date order answered and noted."""
+    found = _scan_columns(opener, sniffed.encoding, sniffed.delimiter, spot.start, roles.columns, source)
+    date_order, decimal_sep, symbols = found
+    preset = request.preset
+    questions = list(roles.choice.open_questions) if roles.choice else []
+    assumptions: list[str] = []
+    if date_order.endswith("?"):
+        date_order, answer = _answer_date_order(date_order[:-1], preset, fallback)
+        questions.append("every date fits both day-first and month-first")
+        assumptions.append(answer)
+    elif preset and preset.date_order:
         date_order = preset.date_order
     if preset and preset.decimal_sep:
         decimal_sep = preset.decimal_sep
+    return Scanned(date_order, decimal_sep, symbols, questions, assumptions)
 
-    currency = default_currency.upper()
+
+def pick_currency(
+    spot: HeaderSpot, roles: Roles, scanned: Scanned, preset: ColumnPreset | None, default: str
+) -> str:
+    """The preset's currency, else a code in the money column's header, else the rows' symbols."""
+    header, cols = spot.header, roles.columns
     header_codes = [
         code
-        for i in roles.get("amount", []) + roles.get("debit", [])
-        if header and (code := _currency_word(norm_name(header[i]).rpartition(" ")[2]))
+        for i in cols.get("amount", []) + cols.get("debit", [])
+        if header and (code := vocab.currency_word(norm_name(header[i]).rpartition(" ")[2]))
     ]
     if preset and preset.currency:
-        currency = preset.currency
-    elif header_codes:
-        currency = header_codes[0]
-    elif symbols:
-        currency = symbols.most_common(1)[0][0]
+        return preset.currency
+    if header_codes:
+        return header_codes[0]
+    if scanned.symbols:
+        return scanned.symbols.most_common(1)[0][0]
+    return default.upper()
 
-    if "debit" in roles or "credit" in roles:
-        sign_rule = "debit_credit"
-    elif "direction" in roles:
-        sign_rule = "direction:" + (header[roles["direction"][0]] if header else str(roles["direction"][0]))
-    elif account_type == "credit":
-        sign_rule = "amount_flipped(credit)"
-    else:
-        sign_rule = "amount"
-    columns: dict[str, list[str | int]] = {
-        role: [header[i] if header else i for i in roles[role]] for role in ROLES if role in roles
-    }
+
+def sign_rule(spot: HeaderSpot, roles: Roles, account_type: str) -> str:
+    """debit_credit, direction:<column>, amount_flipped(credit) (a card, or a balance proving it), amount."""
+    cols = roles.columns
+    if "debit" in cols or "credit" in cols:
+        return "debit_credit"
+    if "direction" in cols:
+        return "direction:" + (
+            spot.header[cols["direction"][0]] if spot.header else str(cols["direction"][0])
+        )
+    if (account_type == "credit") != bool(roles.choice and roles.choice.flipped):
+        return "amount_flipped(credit)"
+    return "amount"
+
+
+def detect_format(
+    opener: Opener,
+    *,
+    source: str = "<csv>",
+    preset: str | ColumnPreset | None = None,
+    column_map: dict[str, str] | None = None,
+    account_type: str = "checking",
+    default_currency: str = "USD",
+    date_order_fallback: tuple[str, str] | None = None,
+) -> StatementFormat:
+    """Decide encoding, delimiter, header, column roles, date order, decimal separator and sign rule.
+
+    A preset or column map (role -> header name, '|' joins several names) overrides name detection;
+    account_type='credit' flips a single signed amount column (card exports list charges positive).
+    date_order_fallback=(order, where from) answers dates the file leaves ambiguous (a previous import of
+    the account, the locale); the answer is recorded in `assumptions`."""
+    request = _request(preset, column_map, account_type, source)
+    sniffed = sniff(opener, request.preset, source)
+    spot = locate_header(sniffed, request.named, source)
+    roles = assign_roles(spot, request, source)
+    scanned = scan_values(opener, sniffed, spot, roles, request, date_order_fallback, source)
+    header = spot.header
     return StatementFormat(
-        encoding=encoding,
-        delimiter=delimiter,
-        header_line=header_line,
-        data_start_line=start,
-        columns=columns,
-        date_order=date_order,
-        decimal_sep=decimal_sep,
-        sign_rule=sign_rule,
-        currency=currency,
+        encoding=sniffed.encoding,
+        delimiter=sniffed.delimiter,
+        header_line=spot.header_line,
+        data_start_line=spot.start,
+        columns={
+            r: [header[i] if header else i for i in roles.columns[r]] for r in ROLES if r in roles.columns
+        },
+        date_order=scanned.date_order,
+        decimal_sep=scanned.decimal_sep,
+        sign_rule=sign_rule(spot, roles, request.account_type),
+        currency=pick_currency(spot, roles, scanned, request.preset, default_currency),
+        evidence=_evidence(header, roles.columns, roles.stats, request, roles.choice),
+        open_questions=scanned.open_questions,
+        assumptions=scanned.assumptions,
     )
+
+
+def _answer_date_order(
+    guess: str, preset: ColumnPreset | None, fallback: tuple[str, str] | None
+) -> tuple[str, str]:
+    """An ambiguous date order from the preset, else the caller's fallback, else the file's conventions."""
+    if preset and preset.date_order:
+        return preset.date_order, f"date order {preset.date_order} from preset {preset.name!r}"
+    if fallback and fallback[0] in DATE_ORDERS:
+        return fallback[0], f"date order {fallback[0]} from {fallback[1]}"
+    return guess, f"date order {guess} guessed from the separators and decimal mark"
+
+
+def _evidence(
+    header: list[str] | None,
+    roles: dict[str, list[int]],
+    stats: list[_ColumnStats],
+    request: _Request,
+    choice: RoleChoice | None,
+) -> dict[str, str]:
+    """Role -> why: the preset or map, the content evidence, or the header name."""
+    found = dict(choice.evidence) if choice else {}
+    out: dict[str, str] = {}
+    for role, ix in roles.items():
+        if role in request.wanted:
+            out[role] = "given by the preset or column map"
+        elif role in found:
+            out[role] = found[role]
+        elif role == "date":
+            s = stats[ix[0]]
+            out[role] = f"dates on {s.dates}/{s.filled} filled cells"
+        elif header:
+            out[role] = "header " + " + ".join(repr(header[i]) for i in ix)
+    return out
 
 
 def _scan_columns(
@@ -1117,18 +1006,21 @@ def _scan_columns(
             symbols[code] += 1
     judge_dates()
     decimal_sep = "," if votes[","] > votes["."] else "."
+    return _date_order(numeric, no_dmy, no_mdy, seps, decimal_sep), decimal_sep, symbols
+
+
+def _date_order(numeric: int, no_dmy: int, no_mdy: int, seps: Counter[str], decimal_sep: str) -> str:
+    """The order most numeric dates fit; a trailing "?" when every value fits both (nothing decided)."""
     if numeric == 0:
-        order = "YMD"
-    elif no_mdy and not no_dmy:
-        order = "DMY"
-    elif no_dmy and not no_mdy:
-        order = "MDY"
-    elif no_dmy or no_mdy:
-        order = "DMY" if no_dmy < no_mdy else "MDY"  # mixed: keep the order that fits more rows
-    else:
-        # Every value fits both: dotted dates and decimal commas are day-first conventions.
-        order = "DMY" if seps.most_common(1)[0][0] == "." or decimal_sep == "," else "MDY"
-    return order, decimal_sep, symbols
+        return "YMD"
+    if no_mdy and not no_dmy:
+        return "DMY"
+    if no_dmy and not no_mdy:
+        return "MDY"
+    if no_dmy or no_mdy:
+        return "DMY" if no_dmy < no_mdy else "MDY"  # mixed: keep the order that fits more rows
+    # Every value fits both: dotted dates and decimal commas are day-first conventions.
+    return "DMY?" if seps.most_common(1)[0][0] == "." or decimal_sep == "," else "MDY?"
 
 
 # ================================================================ reading
@@ -1365,6 +1257,7 @@ def preview(
     account_type: str = "checking",
     default_currency: str = "USD",
     limit: int | None = 50,
+    date_order_fallback: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """{'format': {...}, 'rows': [{'date', 'amount', 'description'}], 'skipped': [{'line', 'reason'}]}.
 
@@ -1376,6 +1269,7 @@ def preview(
         column_map=column_map,
         account_type=account_type,
         default_currency=default_currency,
+        date_order_fallback=date_order_fallback,
     )
     rows: list[dict[str, str]] = []
     skipped: list[dict[str, Any]] = []

@@ -49,6 +49,7 @@ from finjobs.errors import InputError, NotFound
 from finjobs.queue import keys
 from finjobs.queue.enqueue import enqueue
 from finjobs.queue.registry import JsonJob, fetch_job
+from finjobs.services.statement_choices import date_order_fallback
 
 FINAL = {"completed", "rejected", "failed", "undone"}
 MAX_ERRORS_KEPT = 1000  # skipped-row reasons stored per import; the counts are always exact
@@ -82,6 +83,8 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
         out["column_map"] = dict(column_map)
     if options.get("currency"):
         out["currency"] = str(options["currency"]).upper()
+    if options.get("locale"):
+        out["locale"] = str(options["locale"]).strip()
     return out
 
 
@@ -224,17 +227,23 @@ Reporter = Callable[[Counts], None]
 Opener = Callable[[], IO[bytes]]
 
 
-def _format_for(opener: Opener, log: CsvImportLog) -> StatementFormat:
+def _format_for(
+    opener: Opener, log: CsvImportLog, session: Session, settings: Settings | None = None
+) -> StatementFormat:
+    """Detect the file's format and keep it (evidence, open questions, assumptions) on the log."""
     opts = log.options or {}
     definition = opts.get("preset_definition")
-    return detect_format(
+    fmt = detect_format(
         opener,
         source=log.filename or f"import {log.id}",
         preset=ColumnPreset.from_dict(definition) if definition else opts.get("preset"),
         column_map=opts.get("column_map"),
         account_type=opts.get("account_type", "checking"),
         default_currency=opts.get("currency", "USD"),
+        date_order_fallback=date_order_fallback(session, log, settings),
     )
+    log.detected_format = fmt.to_dict()
+    return fmt
 
 
 def _csv_reader(
@@ -266,7 +275,7 @@ def run_import(
         source = log.filename or f"import {import_id}"
         try:  # OFX/QFX and CAMT files have their own reader; anything else is read as a CSV
             read = structured_reader(opener, source=source) or _csv_reader(
-                opener, _format_for(opener, log), source
+                opener, _format_for(opener, log, s, settings), source
             )
         except InputError as exc:
             _reject(log, exc)
@@ -628,6 +637,8 @@ def summary(log: CsvImportLog) -> dict[str, Any]:
         "created_at": log.created_at.isoformat(),
         "started_at": log.started_at.isoformat() if log.started_at else None,
         "finished_at": log.finished_at.isoformat() if log.finished_at else None,
+        "open_questions": (log.detected_format or {}).get("open_questions", []),
+        "assumptions": (log.detected_format or {}).get("assumptions", []),
     }
 
 

@@ -24,7 +24,7 @@ def create_import() -> Any:
     if upload is None:
         raise InputError("send the CSV as a multipart form field named 'file'", source="file")
     data = upload.read(settings().max_upload_bytes + 1)
-    options = {k: request.form.get(k) for k in ("preset", "account_type", "column_map", "currency")}
+    options = {k: request.form.get(k) for k in ("preset", "account_type", "column_map", "currency", "locale")}
     with db() as s:
         log = accept_import(
             s,

@@ -1,0 +1,264 @@
+"""Column roles from content, with evidence: score candidate money layouts (single amount, debit/credit
+pair, running balance, direction words) on the sampled rows and keep the best. Pure: stdlib only.
+
+Each finding carries a human string ("running balance holds on 212/212 rows") for the preview.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from finjobs.domain.statements_values import amount_shape, currency_code, date_shape, direction_of
+
+Rows = Sequence[Sequence[str]]
+Values = list[Decimal | None]
+Money = dict[int, Values]
+
+
+@dataclass(frozen=True)
+class RoleChoice:
+    """Roles chosen from content: role -> column indexes, why, the sign rule found, and what is open."""
+
+    roles: dict[str, list[int]]
+    evidence: dict[str, str]
+    flipped: bool = False  # the running balance proves the amount column lists money out as positive
+    open_questions: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    score: float
+    roles: dict[str, list[int]]
+    evidence: dict[str, str]
+    flipped: bool = False
+
+
+def _cell(row: Sequence[str], i: int) -> str:
+    return row[i].strip() if i < len(row) else ""
+
+
+def column_values(rows: Rows, i: int) -> list[Decimal | None]:
+    """Each row's money value in column i (None when empty or not a number); the decimal separator is
+    the column's majority vote."""
+    shapes = [amount_shape(_cell(r, i)) if _cell(r, i) else None for r in rows]
+    votes = Counter(v for s in shapes if s is not None and (v := s.decimal_vote()))
+    sep = "," if votes[","] > votes["."] else "."
+    return [s.value(sep) if s is not None else None for s in shapes]
+
+
+def money_columns(rows: Rows, width: int, used: set[int]) -> dict[int, list[Decimal | None]]:
+    """Columns where at least 80% of the filled cells are amounts and fewer are dates."""
+    found: dict[int, list[Decimal | None]] = {}
+    for i in range(width):
+        cells = [_cell(r, i) for r in rows]
+        filled = [c for c in cells if c]
+        if i in used or not filled:
+            continue
+        values = column_values(rows, i)
+        amounts = sum(v is not None for v in values)
+        dates = sum(date_shape(c) is not None for c in filled)
+        if amounts >= 0.8 * len(filled) and dates < amounts:
+            found[i] = values
+    return found
+
+
+def _holds(bal: list[Decimal | None], amt: list[Decimal | None]) -> tuple[int, int, int]:
+    """(checked, holds with +amount, holds with -amount) over consecutive rows, either file order."""
+    checked = plus = minus = 0
+    for k in range(1, len(bal)):
+        b0, b1, a0, a1 = bal[k - 1], bal[k], amt[k - 1], amt[k]
+        if b0 is None or b1 is None or a0 is None or a1 is None:
+            continue
+        checked += 1
+        plus += b1 - b0 == a1 or b0 - b1 == a0
+        minus += b1 - b0 == -a1 or b0 - b1 == -a0
+    return checked, plus, minus
+
+
+def _pair_values(d: list[Decimal | None], c: list[Decimal | None]) -> tuple[list[Decimal | None], int]:
+    """Signed amounts from a debit/credit pair and how many rows fill exactly one of the two."""
+    out: list[Decimal | None] = []
+    one = 0
+    for dv, cv in zip(d, c, strict=True):
+        dn, cn = dv is not None and dv != 0, cv is not None and cv != 0
+        one += dn != cn
+        out.append(-abs(dv) if dn and dv is not None else (abs(cv) if cn and cv is not None else None))
+    return out, one
+
+
+def _with_balance(base: _Layout, amounts: Values, money: Money) -> _Layout:
+    """The base layout plus the best running-balance column among the other money columns, if any holds."""
+    taken = {i for ix in base.roles.values() for i in ix}
+    best = base
+    for b, bal in money.items():
+        if b in taken:
+            continue
+        checked, plus, minus = _holds(bal, amounts)
+        held = max(plus, minus)
+        if checked < 1 or held < 0.8 * checked:
+            continue
+        score = base.score + 2.0 * held / checked
+        if score > best.score:
+            roles = {**base.roles, "balance": [b]}
+            why = f"running balance holds on {held}/{checked} rows"
+            evidence = {**base.evidence, "balance": why}
+            evidence = {r: (why if r in ("amount", "debit", "credit") else e) for r, e in evidence.items()}
+            best = _Layout(score, roles, evidence, flipped=minus > plus)
+    return best
+
+
+def _layouts(rows: Rows, money: Money, signs: dict[int, list[int]]) -> list[_Layout]:
+    n = len(rows)
+    out: list[_Layout] = []
+    for a, values in money.items():
+        filled = sum(v is not None for v in values)
+        amounts = values
+        if a in signs:  # an unsigned amount signed by a direction column
+            amounts = [None if v is None else s * abs(v) for v, s in zip(values, signs[a], strict=True)]
+        base = _Layout(filled / n, {"amount": [a]}, {"amount": f"amounts on {filled}/{n} rows"})
+        out.append(_with_balance(base, amounts, money))
+    for d in money:
+        for c in money:
+            if c <= d:
+                continue
+            pair, one = _pair_values(money[d], money[c])
+            if one < 0.9 * n:
+                continue
+            why = f"each row fills one of the two on {one}/{n} rows"
+            base = _Layout(1.5 * one / n, {"debit": [d], "credit": [c]}, {"debit": why, "credit": why})
+            found = _with_balance(base, pair, money)
+            if found.flipped:  # the balance says the first column is the money coming in
+                roles = {**found.roles, "debit": [c], "credit": [d]}
+                found = _Layout(found.score, roles, found.evidence)
+            out.append(found)
+    return out
+
+
+def direction_column(rows: Rows, width: int, used: set[int]) -> tuple[int, list[int], str] | None:
+    """A short word column (DEBIT/CREDIT, D/C, DR/CR, Af/Bij, S/H, +/-) whose values split the rows."""
+    for i in range(width):
+        cells = [_cell(r, i) for r in rows]
+        filled = [c for c in cells if c]
+        if i in used or not filled or sum(len(c) for c in filled) > 12 * len(filled):
+            continue
+        signs = [direction_of(c) or 0 for c in cells]
+        known = sum(1 for s in signs if s)
+        if known >= 0.9 * len(filled) and known >= 0.5 * len(rows):
+            words = "/".join(sorted({c for c in filled if direction_of(c)}))[:40]
+            out, into = signs.count(-1), signs.count(1)
+            return i, signs, f"direction words {words} on {known}/{len(rows)} rows ({out} out, {into} in)"
+    return None
+
+
+def currency_column(rows: Rows, width: int, used: set[int]) -> tuple[int, str] | None:
+    """A column of ISO currency codes."""
+    for i in range(width):
+        filled = [c for r in rows if (c := _cell(r, i))]
+        if i in used or not filled:
+            continue
+        codes = Counter(c.upper() for c in filled if c.isalpha() and len(c) == 3 and currency_code(c))
+        if sum(codes.values()) >= 0.9 * len(filled):
+            return i, f"ISO currency codes on {sum(codes.values())}/{len(rows)} rows ({'/'.join(codes)})"
+    return None
+
+
+def description_column(rows: Rows, width: int, used: set[int]) -> tuple[int, str] | None:
+    """The free-text column with the most distinct values."""
+    best: tuple[int, int, str] | None = None
+    for i in range(width):
+        filled = [c for r in rows if (c := _cell(r, i))]
+        if i in used or not filled:
+            continue
+        text = [c for c in filled if date_shape(c) is None and amount_shape(c) is None]
+        distinct = len(set(text))
+        if len(text) >= 0.6 * len(filled) and (best is None or distinct > best[1]):
+            best = (i, distinct, f"free text with {distinct} distinct values in {len(rows)} rows")
+    return None if best is None else (best[0], best[2])
+
+
+def infer_roles(rows: Rows, width: int, fixed: dict[str, list[int]]) -> RoleChoice:
+    """Roles for the columns `fixed` leaves free, chosen from the rows' content alone."""
+    roles = {r: list(ix) for r, ix in fixed.items()}
+    evidence: dict[str, str] = {}
+    used = {i for ix in roles.values() for i in ix}
+    questions: list[str] = []
+    flipped = False
+    if not rows:
+        return RoleChoice(roles, evidence)
+    direction = direction_column(rows, width, used) if "direction" not in roles else None
+    if not any(r in roles for r in ("amount", "debit", "credit")):
+        money = money_columns(rows, width, used | ({direction[0]} if direction else set()))
+        signs: dict[int, list[int]] = {}
+        if direction is not None:
+            signs = {a: direction[1] for a, v in money.items() if not any(x is not None and x < 0 for x in v)}
+        layouts = sorted(_layouts(rows, money, signs), key=lambda lay: -lay.score)
+        if layouts:
+            top = layouts[0]
+            if len(layouts) > 1 and layouts[1].score == top.score and "balance" not in top.roles:
+                questions.append("two equally good amount columns: " + _names(top, layouts[1]))
+            roles.update(top.roles)
+            evidence.update(top.evidence)
+            flipped = top.flipped
+            used |= {i for ix in top.roles.values() for i in ix}
+    if direction is not None and "amount" in roles and _unsigned(rows, roles["amount"][0]):
+        roles["direction"] = [direction[0]]
+        evidence["direction"] = direction[2]
+        used.add(direction[0])
+        flipped = False
+    for role, finder in (("currency", currency_column), ("description", description_column)):
+        if role not in roles and (got := finder(rows, width, used)) is not None:
+            roles[role] = [got[0]]
+            evidence[role] = got[1]
+            used.add(got[0])
+    return RoleChoice(roles, evidence, flipped, tuple(questions))
+
+
+def _unsigned(rows: Rows, a: int) -> bool:
+    """Column a never carries its own sign (so direction words give it)."""
+    return not any(v is not None and v < 0 for v in column_values(rows, a))
+
+
+def _names(a: _Layout, b: _Layout) -> str:
+    def cols(lay: _Layout) -> str:
+        return "+".join(f"{r} column {i + 1}" for r, ix in lay.roles.items() for i in ix)
+
+    return f"{cols(a)} or {cols(b)}"
+
+
+# Locales whose everyday numeric dates are month-first or year-first; every other locale is day-first.
+_MONTH_FIRST = ("en_us", "en_ph", "es_us", "en_ca", "fil", "en_fm", "en_mh", "en_pw")
+_YEAR_FIRST = ("ja", "zh", "ko", "hu", "lt", "mn", "en_za", "sv", "fr_ca")
+
+
+def locale_date_order(locale: str) -> str | None:
+    """'en_US' -> 'MDY', 'de-DE' -> 'DMY', 'ja_JP' -> 'YMD'; None for an empty locale."""
+    key = locale.strip().lower().replace("-", "_").split(".")[0]
+    if not key:
+        return None
+    if any(key == p or key.startswith(p + "_") for p in _MONTH_FIRST):
+        return "MDY"
+    if any(key == p or key.startswith(p + "_") for p in _YEAR_FIRST):
+        return "YMD"
+    return "DMY"
+
+
+def check_balance(rows: Rows, roles: dict[str, list[int]]) -> str | None:
+    """Evidence for roles chosen by header name: does the named balance follow the named amounts?"""
+    if "balance" not in roles:
+        return None
+    if "amount" in roles:
+        amounts = column_values(rows, roles["amount"][0])
+    elif "debit" in roles and "credit" in roles:
+        amounts = _pair_values(
+            column_values(rows, roles["debit"][0]), column_values(rows, roles["credit"][0])
+        )[0]
+    else:
+        return None
+    checked, plus, minus = _holds(column_values(rows, roles["balance"][0]), amounts)
+    if not checked:
+        return None
+    held = max(plus, minus)
+    return f"running balance holds on {held}/{checked} rows" + (" (amounts flipped)" if minus > plus else "")
