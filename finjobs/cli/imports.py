@@ -35,6 +35,7 @@ def preview(
     json_out: bool = JSON,
 ) -> None:
     """Show the detected format and the normalised rows. Writes nothing."""
+    from finjobs.adapters.statement_files import structured_preview
     from finjobs.domain.statements import parse_column_map
     from finjobs.domain.statements import preview as run_preview
     from finjobs.services.imports import check_options, resolve_preset
@@ -46,13 +47,15 @@ def preview(
         with context.session() as s:
             chosen = resolve_preset(s, get_user(s, user).id if user else None, preset)
     data = context.read_input(file)
-    doc = run_preview(
+    rows_limit = (limit or None) if json_out else limit
+    # an OFX/QFX or CAMT file previews through its own reader (adapters/statement_files.py)
+    doc = structured_preview(lambda: io.BytesIO(data), source=str(file), limit=rows_limit) or run_preview(
         lambda: io.BytesIO(data),
         source=str(file),
         preset=chosen,
         column_map=parse_column_map(column_map) if column_map else None,
         account_type=opts["account_type"],
-        limit=(limit or None) if json_out else limit,
+        limit=rows_limit,
     )
     if json_out:
         context.emit_json(doc)

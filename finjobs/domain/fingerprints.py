@@ -4,6 +4,8 @@ export that overlaps it) gets the same fingerprint. Pure.
 fingerprint = base_key(account, date, amount, currency, normalised description) + ":" + occurrence,
 where occurrence numbers identical rows within one file (0, 1, 2, ...) in file order, as YNAB does: two
 identical coffees on one day in one export are two transactions, and re-importing that export adds none.
+A row that carries the bank's own id (OFX FITID, CAMT AcctSvcrRef/NtryRef: StatementRow.ref) is keyed by
+(account, ref) alone: the bank vouches it names one entry, whatever its text or date shows next time.
 Occurrences counts identical rows in file order in bounded memory (see its docstring).
 """
 
@@ -19,16 +21,20 @@ from finjobs.domain.statements import normalise_description
 BASE_KEY_CHARS = 48  # 192 bits of SHA-256; leaves room for ":<occurrence>" in 64 characters
 
 
-def base_key(account: str, date: dt.date, amount_minor: int, currency: str, description: str) -> str:
-    return base_keyer(account)(date, amount_minor, currency, description)
+def base_key(
+    account: str, date: dt.date, amount_minor: int, currency: str, description: str, ref: str | None = None
+) -> str:
+    return base_keyer(account)(date, amount_minor, currency, description, ref)
 
 
-def base_keyer(account: str) -> Callable[[dt.date, int, str, str], str]:
+def base_keyer(account: str) -> Callable[[dt.date, int, str, str, str | None], str]:
     """base_key with the account bound: the importer calls it once per row of a file."""
     prefix = account.strip().casefold() + "\x1f"
     sha256 = hashlib.sha256
 
-    def key(date: dt.date, amount_minor: int, currency: str, description: str) -> str:
+    def key(date: dt.date, amount_minor: int, currency: str, description: str, ref: str | None = None) -> str:
+        if ref:  # \x1e cannot start an ISO date: a ref key never equals a content key
+            return sha256(f"{prefix}\x1eref\x1f{ref}".encode()).hexdigest()[:BASE_KEY_CHARS]
         material = f"{prefix}{date.isoformat()}\x1f{amount_minor}\x1f{currency.upper()}\x1f" + (
             normalise_description(description)
         )

@@ -104,6 +104,7 @@ class StatementRow(NamedTuple):
     description: str
     balance_minor: int | None = None
     category: str | None = None
+    ref: str | None = None  # the bank's own id of the entry (OFX FITID, CAMT AcctSvcrRef/NtryRef)
 
 
 class SkippedRow(NamedTuple):

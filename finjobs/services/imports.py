@@ -28,6 +28,7 @@ from redis import Redis
 from sqlalchemy import Connection, delete, select, text, update
 from sqlalchemy.orm import Session
 
+from finjobs.adapters.statement_files import structured_reader
 from finjobs.config import Settings
 from finjobs.db.blobs import upload_opener
 from finjobs.db.engine import get_engine, session_scope
@@ -236,6 +237,12 @@ def _format_for(opener: Opener, log: CsvImportLog) -> StatementFormat:
     )
 
 
+def _csv_reader(
+    opener: Opener, fmt: StatementFormat, source: str
+) -> Callable[[], Iterable[StatementRow | SkippedRow]]:
+    return lambda: read_statement(opener, fmt, source=source, balances=False)
+
+
 def run_import(
     settings: Settings, redis: Redis, import_id: int, *, report: Reporter | None = None
 ) -> dict[str, Any]:
@@ -257,8 +264,10 @@ def run_import(
         log.error_message = None
         user_id, account = log.user_id, log.account
         source = log.filename or f"import {import_id}"
-        try:
-            fmt = _format_for(opener, log)
+        try:  # OFX/QFX and CAMT files have their own reader; anything else is read as a CSV
+            read = structured_reader(opener, source=source) or _csv_reader(
+                opener, _format_for(opener, log), source
+            )
         except InputError as exc:
             _reject(log, exc)
             return summary(log)
@@ -268,7 +277,7 @@ def run_import(
     progress = _Progress(url, import_id, counts, report)
     try:
         with get_engine(url).begin() as conn:
-            rows = read_statement(opener, fmt, source=source, balances=False)
+            rows = read()
             keyed = _keyed(_counted(rows, counts, errors, progress), account)
             parsed = _ParsedInChild(
                 _prepared(_batches(keyed, CHUNK_ROWS), pg=conn.dialect.name == "postgresql"),
@@ -399,7 +408,7 @@ T = TypeVar("T")
 def _keyed(rows: Iterable[StatementRow], account: str) -> Iterator[Keyed]:
     key = base_keyer(account)
     for r in rows:
-        base = key(r.date, r.amount_minor, r.currency, r.description)
+        base = key(r.date, r.amount_minor, r.currency, r.description, r.ref)
         yield (r.date, base, r.date.isoformat(), r.amount_minor, r.currency, r.description)
 
 
