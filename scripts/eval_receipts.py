@@ -155,6 +155,56 @@ def parse_range(spec: str | None) -> tuple[int, int] | None:
     return int(a), int(b or a)
 
 
+def _load_cache(path: str | None) -> dict[str, object] | None:
+    if not path:
+        return None
+    p = Path(path)
+    return json.loads(p.read_text()) if p.is_file() else {}
+
+
+def _readings_store() -> dict[str, object]:
+    from finjobs.adapters import ocr_engine
+
+    return dict(ocr_engine._readings or {})
+
+
+def _scan_all(
+    images: list[Path], folder: Path, true_dates: dict[str, date], locale: str
+) -> list[dict[str, bool | None]]:
+    from finjobs.adapters.ocr import scan_image
+
+    out = []
+    for path in images:
+        key = json.loads((folder / "key" / f"{path.stem}.json").read_text())
+        fields = scan_image(path.read_bytes(), source=path.name, locale_hint=locale).to_dict()
+        out.append(score(fields, key, true_dates.get(path.stem)))
+    return out
+
+
+def print_ablation(
+    images: list[Path],
+    folder: Path,
+    ours: list[dict[str, bool | None]],
+    true_dates: dict[str, date],
+    locale: str,
+) -> None:
+    """Each feature of the weights table set to 0 in turn, the receipts scanned again (Tesseract's
+    readings reused), and the accuracy change printed: what that feature is worth."""
+    from finjobs.domain.receipt_candidates import WEIGHTS
+
+    field_of = {"total": "total", "date": "date", "merchant": "merchant"}
+    print("feature worth (accuracy with the feature's weight set to 0, change in brackets):")
+    for feature, w in list(WEIGHTS.items()):
+        WEIGHTS[feature] = 0.0
+        try:
+            results = _scan_all(images, folder, true_dates, locale)
+        finally:
+            WEIGHTS[feature] = w
+        name = field_of[feature.split(".")[0]]
+        before, after = accuracy(ours, name), accuracy(results, name)
+        print(f"  {feature:38s} weight {w:6.2f}: {name} {after:.2f} ({after - before:+.2f})")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("folder", nargs="?", default=str(DEFAULT_FOLDER))
@@ -166,9 +216,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every miss")
+    ap.add_argument(
+        "--ablate",
+        action="store_true",
+        help="also print each scoring feature's worth: the accuracy with its weight set to 0",
+    )
+    ap.add_argument(
+        "--ocr-cache",
+        help="JSON file keeping Tesseract's readings between runs (read if present, then written)",
+    )
     args = ap.parse_args(argv)
 
-    from finjobs.adapters.ocr import preload, scan_image
+    from finjobs.adapters.ocr import keep_readings, preload, scan_image
 
     folder = Path(args.folder)
     rng = parse_range(args.only)
@@ -187,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
         for row in map(json.loads, manifest.read_text().splitlines()):
             true_dates[row["id"]] = date.fromisoformat(row["date_iso"])
 
+    store = _load_cache(args.ocr_cache)
+    if store is not None or args.ablate:
+        keep_readings(store if store is not None else {})
     ours: list[dict[str, bool | None]] = []
     base: list[dict[str, bool | None]] = []
     seconds: list[float] = []
@@ -210,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
             b = baseline(path)
             base_seconds.append(time.perf_counter() - t0)
             base.append(score(b, key, true_dates.get(path.stem)))
+    if args.ocr_cache:
+        Path(args.ocr_cache).write_text(json.dumps(_readings_store()))
+    if args.ablate:
+        print_ablation(images, folder, ours, true_dates, args.locale)
 
     fields_ = ("total", "date", "merchant")
     if base:

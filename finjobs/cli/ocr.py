@@ -1,15 +1,15 @@
 """`finjobs ocr scan IMAGE` (local OCR, no database) and `finjobs ocr enqueue IMAGE --user U [--wait]`
-(store the photo and scan it on the ocr-processing queue). Reads the image file; calls services only."""
+(store the photo and scan it on the ocr-processing queue). Reads the image file; calls services only.
+Imports sit inside the commands: `scan` loads Pillow and the parser, not Redis, SQLAlchemy or rich."""
 
 from __future__ import annotations
 
-import mimetypes
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import typer
-
-from finjobs.cli import context
 
 app = typer.Typer(help="Receipt OCR.", no_args_is_help=True)
 
@@ -25,30 +25,28 @@ def scan(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Read a receipt photo here and now (no database, no queue) and print what was found."""
-    from finjobs.adapters.ocr import scan_image
-    from finjobs.services.receipts import RECEIPT_MAX_BYTES, RECEIPT_MAX_PIXELS
+    from finjobs.adapters.ocr import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, scan_image
+    from finjobs.errors import InputError
 
+    try:
+        data = image.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", source=str(image)) from None
     fields = scan_image(
-        context.read_input(image),
-        source=image.name,
-        max_bytes=RECEIPT_MAX_BYTES,
-        max_pixels=RECEIPT_MAX_PIXELS,
-        locale_hint=locale,
+        data, source=image.name, max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_IMAGE_PIXELS, locale_hint=locale
     ).to_dict()
     doc = {key: fields[key] for key in SCAN_KEYS}
     if json_out:
-        context.emit_json(doc)
+        sys.stdout.write(json.dumps(doc, default=str) + "\n")
         return
     conf = doc["confidence"]
     for key in ("merchant", "date", "total", "currency"):
-        value = doc[key] if doc[key] not in (None, "") else "[dim]-[/dim]"
-        extra = f"  [dim](confidence {conf[key]:.2f})[/dim]" if key in conf else ""
-        context.console.print(f"{key:>9}: {value}{extra}", highlight=False)
+        value = doc[key] if doc[key] not in (None, "") else "-"
+        extra = f"  (confidence {conf[key]:.2f})" if key in conf else ""
+        typer.echo(f"{key:>9}: {value}{extra}")
     for item in doc["items"]:
         qty = f"{item['quantity']} x " if item["quantity"] else ""
-        context.console.print(
-            f"     item: {qty}{item['description']}  {item['price'] or ''}", highlight=False
-        )
+        typer.echo(f"     item: {qty}{item['description']}  {item['price'] or ''}")
 
 
 @app.command()
@@ -60,6 +58,9 @@ def enqueue(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Store the photo as the user's receipt and scan it on the ocr-processing queue."""
+    import mimetypes
+
+    from finjobs.cli import context
     from finjobs.services.receipts import accept_receipt, get_receipt, receipt_job_id
     from finjobs.services.users import get_user
 

@@ -14,6 +14,7 @@ from redis import Redis, RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from finjobs.adapters.ocr import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from finjobs.config import Settings
 from finjobs.db.engine import session_scope
 from finjobs.db.models import Receipt, Transaction, Upload, User, utcnow
@@ -30,8 +31,8 @@ log = logging.getLogger(__name__)
 
 OCR_QUEUE = "ocr-processing"
 SCAN_JOB = "finjobs.jobs.receipts.scan_receipt"  # a contract: `reconcile` enqueues accepted receipts with it
-RECEIPT_MAX_BYTES = 10 * 1024 * 1024  # phone photos are 1-5 MB; FINJOBS_MAX_UPLOAD_BYTES may lower it
-RECEIPT_MAX_PIXELS = 40_000_000  # ~ a 50-megapixel photo; decoded size is what costs memory, not the file
+RECEIPT_MAX_BYTES = MAX_IMAGE_BYTES  # FINJOBS_MAX_UPLOAD_BYTES may lower it
+RECEIPT_MAX_PIXELS = MAX_IMAGE_PIXELS
 RECENT_LIMIT = 20
 
 

@@ -6,6 +6,8 @@ Reads photos from ../shared/data/receipts (skipped when absent); runs `tesseract
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -224,9 +226,9 @@ def test_a_page_read_with_no_date_is_read_again_with_its_lighting_flattened() ->
     text, words = ocr.ocr_text(gray)
     assert parse_receipt(text, words, latest_year=2027).date is None
     assert ocr.confident_words(words) < 10
-    used, _, flat_words, fields = ocr.first_pass(gray, locale_hint=None, latest_year=2027)
-    assert used is not gray and ocr.confident_words(flat_words) > 40
-    assert fields.date == date(2019, 1, 26)
+    reading = ocr.first_pass(gray, locale_hint=None, latest_year=2027)
+    assert reading.image is not gray and ocr.confident_words(reading.words) > 40
+    assert reading.fields.date == date(2019, 1, 26)
     scanned = ocr.scan_image(data, locale_hint="", today=date(2026, 11, 29))
     assert (scanned.date, scanned.to_dict()["total"], scanned.currency) == (date(2019, 1, 26), "54.77", "USD")
 
@@ -239,10 +241,10 @@ def test_a_dot_matrix_page_with_a_garbled_date_is_read_blurred() -> None:
     gray = ocr.preprocess(ocr.load_image(data))
     text, words = ocr.ocr_text(gray)
     assert parse_receipt(text, words, latest_year=2027).date is None
-    used, _, blurred_words, fields = ocr.first_pass(gray, locale_hint="", latest_year=2027)
-    assert used is not gray
-    assert ocr.confident_words(blurred_words) >= ocr.DOT_PAGE_GAIN * ocr.confident_words(words)
-    assert (fields.date, fields.total_minor) == (date(2018, 2, 4), 6573)
+    reading = ocr.first_pass(gray, locale_hint="", latest_year=2027)
+    assert reading.image is not gray
+    assert ocr.confident_words(reading.words) >= ocr.DOT_PAGE_GAIN * ocr.confident_words(words)
+    assert (reading.fields.date, reading.fields.total_minor) == (date(2018, 2, 4), 6573)
 
 
 @needs_data
@@ -252,8 +254,7 @@ def test_real_photos_keep_their_first_reading(n: str) -> None:
     garbles the date line ("$5 92-18"), but the blurred page reads too few more words to replace it
     (its date comes from the re-read crops instead)."""
     gray = ocr.preprocess(ocr.load_image(photo(n)))
-    used, _, _, _ = ocr.first_pass(gray, locale_hint="MY", latest_year=2027)
-    assert used is gray
+    assert ocr.first_pass(gray, locale_hint="MY", latest_year=2027).image is gray
 
 
 # --- the scaled re-read for the total ------------------------------------------------------------
@@ -338,3 +339,13 @@ def test_page_files_carry_no_resolution_like_pytesseracts_png() -> None:
     ours = ocr.ocr_pages([page], config=ocr.SECOND_CONFIG)[0]
     theirs = pytesseract.image_to_data(page, config=ocr.SECOND_CONFIG, output_type=pytesseract.Output.DICT)
     assert ours["text"] == theirs["text"]
+
+
+def test_pytesseract_is_imported_without_pandas_and_numpy_stays_importable() -> None:
+    """`finjobs ocr scan` must not pay for pandas (pytesseract imports it when it is installed)."""
+    code = (
+        "import sys; from finjobs.adapters import ocr; ocr.preload(); "
+        "print('pandas' in sys.modules, 'numpy' in sys.modules); import numpy; print(numpy.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "numpy"]

@@ -10,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from finjobs.domain.receipts import (
+    WEIGHTS,
+    Candidate,
     LineItem,
     ReceiptFields,
     TxnCandidate,
@@ -17,12 +19,14 @@ from finjobs.domain.receipts import (
     combine_totals,
     date_line,
     find_date,
+    label_line,
     match_transaction,
     merchant_similarity,
     parse_date,
     parse_receipt,
     repair_year,
     total_scores,
+    vote,
     vote_date,
 )
 
@@ -844,3 +848,67 @@ def test_a_quantity_and_price_are_no_date_with_a_lost_separator() -> None:
     assert find_date(text, day_first=False, latest_year=2027) is None
     assert find_date("S12 340 05 02-18", latest_year=2027) is not None  # the dot-matrix date it is for
     assert find_date("Date 05 02.2018", latest_year=2027) is not None
+
+
+def test_an_amount_over_one_unit_on_a_rounding_line_is_the_rounded_total() -> None:
+    # Receipt 228 (--psm 6): "Total After Rounding" is no adjustment; 48.93 is the pre-rounding total.
+    text = "Total Sales Incl. GST 48.93\nRounding Adjustment 0.02\nTotal After Rounding 48,95\nVISA 48,95\n"
+    assert parse_receipt(text, locale_hint="MY").to_dict()["total"] == "48.95"
+    # Receipt 259: the adjustment itself garbled ("RH 2"), the rounded total on the "Rounding" line.
+    text = "Total Sales (Inclusive GST) RH 42.33\nRounding Adjustment RH 2\nRounding RM = 42,35\n"
+    assert parse_receipt(text, locale_hint="MY").to_dict()["total"] == "42.35"
+
+
+def test_a_total_includes_n_percent_tax_line_states_the_tax() -> None:
+    # Receipt 244 (--psm 6): the last line states the GST the total includes.
+    text = (
+        "Eat-In Total (incl GST) 29,28\nRounding Adjust 0.02\nTotal Rounded 29.30\nCash Tendered 50.00\n"
+        "Change 20.70\nTOTAL INCLUDES 6% GST 1.66 ff\n"
+    )
+    fields = parse_receipt(text, locale_hint="MY").to_dict()
+    assert (fields["total"], fields["tax"]) == ("29.30", "1.66")
+
+
+def test_a_company_word_on_a_price_line_names_no_merchant() -> None:
+    # Receipt 225 (--psm 6): "CAFE" is a company word, but the line is an item with its prices.
+    text = "AUTOROUTE RABAT MEKNES\nCAFE CREME 12.00 2 24.00\nTOTAL 56.00\n"
+    assert parse_receipt(text).merchant == "AUTOROUTE RABAT MEKNES"
+
+
+# --- candidates, the weights table, the vote, the line-label table --------------------------------
+
+
+def test_one_weights_table_decides_between_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "Doc 12/05/2018\nDate: 13/05/2018"
+    assert find_date(text) == (6.0, 1, date(2018, 5, 13))  # found 2 + labelled 3 + four-digit year 1
+    monkeypatch.setitem(WEIGHTS, "date.labelled", 0.0)
+    assert find_date(text) == (3.0, 0, date(2018, 5, 12))  # without it, the earlier line wins the tie
+    assert Candidate("x", {"total.label_total": 1.0, "total.repeated": 2.0}).score == 8.0 + 2 * 0.7
+
+
+def test_vote_sums_weights_and_breaks_ties_as_told() -> None:
+    assert vote([("a", 1.0), ("b", 2.0), ("a", 1.5)]) == ("a", 2.5 / 4.5)
+    assert vote([("a", 1.0), ("b", 1.0)]) == ("a", 0.5)  # first seen
+    assert vote([(Decimal("1.00"), 1.0), (Decimal("2.00"), 1.0)], tie=lambda v: v) == (Decimal("2.00"), 0.5)
+    assert vote([]) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "label"),
+    [
+        ("BALANCE 5.00", "change"),
+        ("BALANCE DUE 12.00", "strong"),
+        ("(Inclusive) GST 6% 33.57", "tax"),
+        ("Rounding Adj -0.01", "rounding"),
+        ("TOTAL QTY 2", "none"),
+        ("Sub Total (RM) 10.00", "weak"),
+        ("TOTAL GST 0.60", "tax"),
+        ("DISCOUNT 1.00", "none"),
+        ("GRAND TOTAL 10.60", "strong"),
+        ("TOTAL 10.60", "total"),
+        ("CASH 20.00", "tender"),
+        ("NASI LEMAK 5.00", "none"),
+    ],
+)
+def test_line_labels_come_from_the_first_matching_row(line: str, label: str) -> None:
+    assert label_line(line) == label
