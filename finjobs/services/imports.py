@@ -49,6 +49,7 @@ from finjobs.errors import InputError, NotFound
 from finjobs.queue import keys
 from finjobs.queue.enqueue import enqueue
 from finjobs.queue.registry import JsonJob, fetch_job
+from finjobs.services.categories import apply_rules
 
 FINAL = {"completed", "rejected", "failed", "undone"}
 MAX_ERRORS_KEPT = 1000  # skipped-row reasons stored per import; the counts are always exact
@@ -290,6 +291,7 @@ def run_import(
             counts.processed, counts.skipped, errors[:] = parsed.summary
             counts.duplicates = staged - counts.imported
             counts.total = counts.processed
+            apply_rules(conn, user_id, import_id=import_id)  # rows the file left uncategorised
             conn.execute(
                 update(CsvImportLog)
                 .where(CsvImportLog.id == import_id)
@@ -400,7 +402,8 @@ class _Progress:
 CHUNK_ROWS = 20_000
 SQLITE_LOAD_CACHE_KIB = 65_536
 SQLITE_DEFAULT_CACHE = -2000  # SQLite's compiled-in default (2 MiB)
-Keyed = tuple[dt.date, str, str, int, str, str]  # date, base key, ISO date, amount, currency, description
+# date, base key, ISO date, amount, currency, description, category ('' for none)
+Keyed = tuple[dt.date, str, str, int, str, str, str]
 Chunk = tuple[int, Any]  # rows in it, and what the database takes: COPY text or parameter rows
 T = TypeVar("T")
 
@@ -409,7 +412,7 @@ def _keyed(rows: Iterable[StatementRow], account: str) -> Iterator[Keyed]:
     key = base_keyer(account)
     for r in rows:
         base = key(r.date, r.amount_minor, r.currency, r.description, r.ref)
-        yield (r.date, base, r.date.isoformat(), r.amount_minor, r.currency, r.description)
+        yield (r.date, base, r.date.isoformat(), r.amount_minor, r.currency, r.description, r.category or "")
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -464,14 +467,14 @@ def _prepared(chunks: Iterable[list[Keyed]], *, pg: bool) -> Iterator[Chunk]:
             if pg:
                 buf = io.StringIO()  # COPY csv with every string quoted: '' stays '' and never NULL
                 csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
-                    (f"{base}:{number(date, base)}", iso, amount, ccy, desc)
-                    for date, base, iso, amount, ccy, desc in chunk
+                    (f"{base}:{number(date, base)}", iso, amount, ccy, desc, cat)
+                    for date, base, iso, amount, ccy, desc, cat in chunk
                 )
                 data: Any = buf.getvalue()
             else:
                 data = [
-                    (iso, amount, ccy, desc, f"{base}:{number(date, base)}")
-                    for date, base, iso, amount, ccy, desc in chunk
+                    (iso, amount, ccy, desc, f"{base}:{number(date, base)}", cat)
+                    for date, base, iso, amount, ccy, desc, cat in chunk
                 ]
             if dropped := occurrences.end_chunk():
                 spilled.put(dropped)
@@ -563,13 +566,20 @@ def _load(
         stamp = utcnow().replace(tzinfo=None).isoformat(sep=" ")  # as SQLAlchemy stores a DateTime
         sql = (
             "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
-            f"fingerprint, import_id, status, created_at) VALUES ({int(user_id)}, {_sql_text(account)}, "
-            f"?, ?, ?, ?, ?, {int(import_id)}, 'posted', {_sql_text(stamp)}) "
+            f"fingerprint, category_id, import_id, status, created_at) VALUES ({int(user_id)}, "
+            f"{_sql_text(account)}, ?, ?, ?, ?, ?, (SELECT id FROM categories WHERE user_id = {int(user_id)} "
+            f"AND name = ?), {int(import_id)}, 'posted', {_sql_text(stamp)}) "
             "ON CONFLICT (user_id, fingerprint) DO NOTHING"
+        )
+        new_category = (
+            f"INSERT INTO categories (user_id, name) VALUES ({int(user_id)}, ?) "
+            "ON CONFLICT (user_id, name) DO NOTHING"
         )
         try:
             for n, params in chunks:
                 read += n
+                if names := {p[5] for p in params if p[5]}:
+                    cur.executemany(new_category, [(name,) for name in sorted(names)])
                 cur.executemany(sql, params)
                 inserted += max(cur.rowcount, 0)
         finally:
@@ -579,14 +589,19 @@ def _load(
     conn.execute(
         text(
             "CREATE TEMP TABLE import_staging (fingerprint text, date date, amount_minor bigint, "
-            "currency text, description text) ON COMMIT DROP"
+            "currency text, description text, category text) ON COMMIT DROP"
         )
     )
     insert = text(
         "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
-        "fingerprint, import_id, status, created_at) SELECT :user_id, :account, date, "
-        "amount_minor, currency, description, fingerprint, :import_id, 'posted', :now "
-        "FROM import_staging ON CONFLICT (user_id, fingerprint) DO NOTHING"
+        "fingerprint, category_id, import_id, status, created_at) SELECT :user_id, :account, s.date, "
+        "s.amount_minor, s.currency, s.description, s.fingerprint, c.id, :import_id, 'posted', :now "
+        "FROM import_staging s LEFT JOIN categories c ON c.user_id = :user_id AND c.name = s.category "
+        "AND s.category <> '' ON CONFLICT (user_id, fingerprint) DO NOTHING"
+    )
+    new_categories = text(
+        "INSERT INTO categories (user_id, name) SELECT DISTINCT :user_id, category FROM import_staging "
+        "WHERE category <> '' ON CONFLICT (user_id, name) DO NOTHING"
     )
     values = {
         "user_id": user_id,
@@ -597,11 +612,12 @@ def _load(
     for n, copy_text in chunks:
         read += n
         copy_sql = (
-            "COPY import_staging (fingerprint, date, amount_minor, currency, description) "
+            "COPY import_staging (fingerprint, date, amount_minor, currency, description, category) "
             "FROM STDIN (FORMAT csv)"
         )
         with raw.cursor() as cur, cur.copy(copy_sql) as copy:
             copy.write(copy_text)
+        conn.execute(new_categories, {"user_id": user_id})
         inserted += int(conn.execute(insert, values).rowcount or 0)
         conn.execute(text("TRUNCATE import_staging"))
     return read, inserted
