@@ -2,9 +2,12 @@
 uncategorised transactions (by description pattern, amount range, account), and learnt
 re-categorisations (the user moved a payee to a category: the next import of that payee gets it).
 
-Rules run set-based, inside the caller's transaction (the import's): the rules are matched once per
-DISTINCT description of the rows in scope, then one UPDATE sets the rows' category, on PostgreSQL and
-SQLite alike. A learnt rule wins over a user's rule; among rules of a kind, the oldest wins.
+At import, the rules are read in the import's session and matched in its parser process once per
+distinct description (domain/category_rules.py): each row carries its category name and the one
+INSERT ... SELECT of the load sets category_id, so categorising costs no UPDATE and no query per row.
+On demand (`rules apply`), they run set-based in SQL: matched once per DISTINCT description of the
+rows in scope, then one UPDATE, on PostgreSQL and SQLite alike. Both apply the same order: a learnt
+rule wins over a user's rule; among rules of a kind, the oldest wins.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from finjobs.db.models import Category, CategoryRule, Transaction, User
+from finjobs.domain.category_rules import Rule, RuleSet
 from finjobs.domain.money import to_minor
 from finjobs.errors import InputError, NotFound
 
@@ -146,6 +150,21 @@ def categorise(session: Session, user_id: int, transaction_id: int, category: st
         learnt.category_id = cid
     session.flush()
     return {"id": txn.id, "category": category.strip(), "category_id": cid, "learnt": pattern}
+
+
+def rule_set(session: Session, user_id: int, account: str) -> RuleSet | None:
+    """The user's rules for an import into `account`, in the order they apply (learnt first, then
+    oldest first), for the import's parser; None when the user has none."""
+    rows = session.execute(
+        select(CategoryRule.pattern, Category.name, CategoryRule.min_minor, CategoryRule.max_minor)
+        .join(Category, Category.id == CategoryRule.category_id)
+        .where(
+            CategoryRule.user_id == user_id,
+            (CategoryRule.account.is_(None)) | (CategoryRule.account == account),
+        )
+        .order_by((CategoryRule.kind != "learnt"), CategoryRule.id)
+    ).all()
+    return RuleSet(tuple(Rule(*row) for row in rows)) if rows else None
 
 
 _MATCHES = (

@@ -33,6 +33,7 @@ from finjobs.config import Settings
 from finjobs.db.blobs import upload_opener
 from finjobs.db.engine import get_engine, session_scope
 from finjobs.db.models import CsvImportLog, ImportPreset, Transaction, Upload, utcnow
+from finjobs.domain.category_rules import RuleSet
 from finjobs.domain.fingerprints import Occurrences, base_keyer
 from finjobs.domain.statements import (
     ACCOUNT_TYPES,
@@ -49,7 +50,7 @@ from finjobs.errors import InputError, NotFound
 from finjobs.queue import keys
 from finjobs.queue.enqueue import enqueue
 from finjobs.queue.registry import JsonJob, fetch_job
-from finjobs.services.categories import apply_rules
+from finjobs.services.categories import rule_set
 
 FINAL = {"completed", "rejected", "failed", "undone"}
 MAX_ERRORS_KEPT = 1000  # skipped-row reasons stored per import; the counts are always exact
@@ -264,6 +265,7 @@ def run_import(
         log.status, log.started_at, log.attempts = "running", utcnow(), log.attempts + 1
         log.error_message = None
         user_id, account = log.user_id, log.account
+        rules = rule_set(s, user_id, account)  # categorise the rows the file leaves uncategorised
         source = log.filename or f"import {import_id}"
         try:  # OFX/QFX and CAMT files have their own reader; anything else is read as a CSV
             read = structured_reader(opener, source=source) or _csv_reader(
@@ -279,7 +281,7 @@ def run_import(
     try:
         with get_engine(url).begin() as conn:
             rows = read()
-            keyed = _keyed(_counted(rows, counts, errors, progress), account)
+            keyed = _keyed(_counted(rows, counts, errors, progress), account, rules)
             parsed = _ParsedInChild(
                 _prepared(_batches(keyed, CHUNK_ROWS), pg=conn.dialect.name == "postgresql"),
                 summary=lambda: (counts.processed, counts.skipped, errors),
@@ -291,7 +293,6 @@ def run_import(
             counts.processed, counts.skipped, errors[:] = parsed.summary
             counts.duplicates = staged - counts.imported
             counts.total = counts.processed
-            apply_rules(conn, user_id, import_id=import_id)  # rows the file left uncategorised
             conn.execute(
                 update(CsvImportLog)
                 .where(CsvImportLog.id == import_id)
@@ -408,11 +409,14 @@ Chunk = tuple[int, Any]  # rows in it, and what the database takes: COPY text or
 T = TypeVar("T")
 
 
-def _keyed(rows: Iterable[StatementRow], account: str) -> Iterator[Keyed]:
+def _keyed(rows: Iterable[StatementRow], account: str, rules: RuleSet | None = None) -> Iterator[Keyed]:
+    """Each row with its base fingerprint key and its category: the file's, else the rules'."""
     key = base_keyer(account)
+    by_rule = rules.category if rules is not None else lambda description, amount: ""
     for r in rows:
         base = key(r.date, r.amount_minor, r.currency, r.description, r.ref)
-        yield (r.date, base, r.date.isoformat(), r.amount_minor, r.currency, r.description, r.category or "")
+        category = r.category or by_rule(r.description, r.amount_minor)
+        yield (r.date, base, r.date.isoformat(), r.amount_minor, r.currency, r.description, category)
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -140,3 +140,23 @@ def test_a_category_budget_warns_on_imported_spending(stack: Stack, tmp_path: Pa
     with stack.session() as s:
         (status,) = budget_statuses(s, None, uid, today=today)
     assert (status["category"], status["spent"], status["state"]) == ("Groceries", "85.00", "warning")
+
+
+def test_the_api_recategorises_and_the_next_import_learns_it(stack: Stack, tmp_path: Path) -> None:
+    from finjobs.web import create_app
+
+    with stack.session() as s:
+        created = create_user(s, EMAIL)
+        other = create_user(s, "other@example.com")
+    import_csv(stack, tmp_path / "a.csv", "Date,Description,Amount\n2026-11-01,Joe's Diner,-8.00\n")
+    with stack.session() as s:
+        txn = s.scalar(select(Transaction.id))
+    client = create_app(stack.settings).test_client()
+    url = f"/api/v1/transactions/{txn}/category"
+    auth = {"Authorization": f"Bearer {created.token}"}
+    assert client.put(url, json={"category": "Dining"}, headers=auth).status_code == 200
+    foreign = client.put(url, json={"category": "X"}, headers={"Authorization": f"Bearer {other.token}"})
+    assert foreign.status_code == 404
+    assert client.put(url, json={}, headers=auth).status_code in {400, 422}
+    import_csv(stack, tmp_path / "b.csv", "Date,Description,Amount\n2026-11-09,JOE'S DINER,-9.50\n")
+    assert categories_by_description(stack) == {"Joe's Diner": "Dining", "JOE'S DINER": "Dining"}
