@@ -212,6 +212,12 @@ def finjobs_run(
     peak = rss.stop()
     if log.status != "completed":
         raise SystemExit(f"import {log.status}: {log.error_message}")
+    with session_scope(db_url) as s:
+        categorised = s.scalar(
+            text("SELECT count(*) FROM transactions WHERE user_id = :u AND category_id IS NOT NULL"),
+            {"u": user_id},
+        )
+    print(f"  categorised {categorised:,} of {log.imported:,} rows ({rules} rules)")
     return elapsed, peak, log.imported
 
 
