@@ -37,6 +37,27 @@ _MONTHLY = [
 ]
 
 HEADER = ("Date", "Description", "Amount", "Balance")
+# the bank's own category for some payees (as a Category column); the others are left to rules
+BANK_CATEGORIES = {"WHOLE FOODS": "Groceries", "TRADER JOE": "Groceries", "SHELL": "Fuel", "RENT": "Housing"}
+# rules a user would add for the rest (glob -> category): with these the whole sample is categorised
+SAMPLE_RULES = {
+    "STARBUCKS*": "Coffee",
+    "UBER*": "Transport",
+    "AMAZON*": "Shopping",
+    "TARGET*": "Shopping",
+    "CHIPOTLE*": "Eating out",
+    "CVS*": "Health",
+    "DELTA*": "Travel",
+    "NETFLIX*": "Subscriptions",
+    "SPOTIFY*": "Subscriptions",
+    "PG&E*": "Utilities",
+    "COMCAST*": "Utilities",
+    "GEICO*": "Insurance",
+}
+
+
+def bank_category(payee: str) -> str:
+    return next((c for prefix, c in BANK_CATEGORIES.items() if payee.startswith(prefix)), "")
 
 
 def transactions(
@@ -68,20 +89,35 @@ def transactions(
 
 
 def write_csv(
-    out: IO[str], n: int, *, seed: int = 7, start: dt.date | None = None, until: dt.date | None = None
+    out: IO[str],
+    n: int,
+    *,
+    seed: int = 7,
+    start: dt.date | None = None,
+    until: dt.date | None = None,
+    categories: bool = False,
 ) -> None:
-    """A US-style export: MM/DD/YYYY dates, signed amounts, a running balance."""
+    """A US-style export: MM/DD/YYYY dates, signed amounts, a running balance; with `categories`, a
+    Category column that the bank fills for some payees (BANK_CATEGORIES)."""
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADER)
+    writer.writerow(HEADER + (("Category",) if categories else ()))
     balance = 250000
     for day, payee, amount in transactions(n, seed=seed, start=start, until=until):
         balance += amount
-        writer.writerow((day.strftime("%m/%d/%Y"), payee, format_minor(amount), format_minor(balance)))
+        row = (day.strftime("%m/%d/%Y"), payee, format_minor(amount), format_minor(balance))
+        writer.writerow(row + ((bank_category(payee),) if categories else ()))
 
 
-def csv_bytes(n: int, *, seed: int = 7, start: dt.date | None = None, until: dt.date | None = None) -> bytes:
+def csv_bytes(
+    n: int,
+    *,
+    seed: int = 7,
+    start: dt.date | None = None,
+    until: dt.date | None = None,
+    categories: bool = False,
+) -> bytes:
     buf = io.StringIO()
-    write_csv(buf, n, seed=seed, start=start, until=until)
+    write_csv(buf, n, seed=seed, start=start, until=until, categories=categories)
     return buf.getvalue().encode()
 
 

@@ -6,9 +6,15 @@ CSV, then times: psql \\copy into a bare table (the baseline), finjobs on Postgr
 enqueue -> a real `finjobs worker csv-import` process -> committed) and the same on SQLite.
 Prints rows/s, the worker's peak RSS, the database's own cost of inserting those rows into the indexed,
 de-duplicating transactions table (INSERT ... SELECT of the imported rows as another user: the floor
-under any import), `ratio_vs_indexed_insert=` and last `ratio_vs_psql_copy=X`.
+under any import), `ratio_vs_indexed_insert=`, `ratio_vs_psql_copy=X` (a bare table) and last
+`ratio_vs_psql_copy_indexed=X`: psql \\copy of the imported rows into a copy of the indexed transactions
+table without the fingerprint column (and so without its unique index).
+The file carries a Category column (the bank fills it for some payees) and the user has --rules rules
+(sample_data.SAMPLE_RULES, then never-matching ones up to the count); --rules 0 --no-categories is the
+plain import.
 
-    .venv/bin/python scripts/bench_import.py [--rows 1000000] [--rss-rows 100000,300000]
+    .venv/bin/python scripts/bench_import.py [--rows 1000000] [--rules 1000] [--no-categories]
+        [--rss-rows 100000,300000]
 """
 
 from __future__ import annotations
@@ -71,7 +77,7 @@ def memory(peaks: tuple[int, int]) -> str:
     return f"worker peak RSS {peaks[0] / 2**20:.0f} MB (all its processes: {peaks[1] / 2**20:.0f} MB PSS)"
 
 
-def psql_copy(pg: PostgresServer, csv_path: Path) -> float:
+def psql_copy(pg: PostgresServer, csv_path: Path, categories: bool) -> float:
     url = pg.url.replace("postgresql+psycopg", "postgresql")
     subprocess.run(
         [
@@ -79,7 +85,7 @@ def psql_copy(pg: PostgresServer, csv_path: Path) -> float:
             url,
             "-qc",
             "DROP TABLE IF EXISTS bare; CREATE TABLE bare "
-            "(date text, description text, amount numeric, balance numeric)",
+            f"(date text, description text, amount numeric, balance numeric{', category text' * categories})",
         ],
         check=True,
     )
@@ -88,6 +94,55 @@ def psql_copy(pg: PostgresServer, csv_path: Path) -> float:
         ["psql", url, "-qc", f"\\copy bare FROM '{csv_path}' WITH (FORMAT csv, HEADER true)"], check=True
     )
     return time.perf_counter() - t
+
+
+def psql_copy_indexed(pg: PostgresServer, email: str, tmp: Path) -> float:
+    """Seconds psql \\copy takes to load the rows finjobs imported into a copy of the indexed
+    transactions table without the fingerprint column (the rows are first exported with \\copy TO)."""
+    url = pg.url.replace("postgresql+psycopg", "postgresql")
+    dump = tmp / "imported.csv"
+    cols = (
+        "user_id, account, date, amount_minor, currency, description, category_id, import_id, status, "
+        "created_at"
+    )
+    subprocess.run(
+        [
+            "psql",
+            url,
+            "-qc",
+            f"\\copy (SELECT {cols} FROM transactions WHERE user_id = (SELECT id FROM users WHERE email = "
+            f"'{email}')) TO '{dump}' WITH (FORMAT csv)",
+        ],
+        check=True,
+    )
+    subprocess.run(
+        [
+            "psql",
+            url,
+            "-qc",
+            "DROP TABLE IF EXISTS bare_indexed; CREATE TABLE bare_indexed (LIKE transactions INCLUDING ALL); "
+            "ALTER TABLE bare_indexed DROP COLUMN fingerprint",
+        ],
+        check=True,
+    )
+    t = time.perf_counter()
+    subprocess.run(
+        ["psql", url, "-qc", f"\\copy bare_indexed ({cols}) FROM '{dump}' WITH (FORMAT csv)"], check=True
+    )
+    return time.perf_counter() - t
+
+
+def add_rules(db_url: str, email: str, n: int) -> None:
+    """The user's rules: the sample's own (they match), then patterns that match nothing, up to n."""
+    from finjobs.sample_data import SAMPLE_RULES
+    from finjobs.services.categories import add_rule
+
+    with session_scope(db_url) as s:
+        user_id = create_user(s, email).id
+        rules = list(SAMPLE_RULES.items())[:n]
+        rules += [(f"NO SUCH PAYEE {i:04d}*", f"Unused {i % 50}") for i in range(n - len(rules))]
+        for match, category in rules:
+            add_rule(s, user_id, match=match, category=category)
 
 
 def indexed_insert_floor(db_url: str, email: str) -> float:
@@ -113,7 +168,7 @@ def indexed_insert_floor(db_url: str, email: str) -> float:
 
 
 def finjobs_run(
-    db_url: str, redis_url: str, csv_path: Path, email: str, state: Path
+    db_url: str, redis_url: str, csv_path: Path, email: str, state: Path, rules: int = 0
 ) -> tuple[float, tuple[int, int], int]:
     """Seconds from accept to committed through a real worker process; its memory peaks; rows."""
     env = {
@@ -137,9 +192,11 @@ def finjobs_run(
     while not conn.keys("rq:worker:*"):
         time.sleep(0.1)
     data = csv_path.read_bytes()
+    add_rules(db_url, email, rules)
     t = time.perf_counter()
     with session_scope(db_url) as s:
-        user_id = create_user(s, email).id
+        user_id = s.scalar(select(User.id).where(User.email == email))
+        assert user_id is not None
         import_id = accept_import(s, user_id, csv_path.name, data, settings=settings).id
     enqueue_import(conn, import_id)
     while True:
@@ -155,12 +212,20 @@ def finjobs_run(
     peak = rss.stop()
     if log.status != "completed":
         raise SystemExit(f"import {log.status}: {log.error_message}")
+    with session_scope(db_url) as s:
+        categorised = s.scalar(
+            text("SELECT count(*) FROM transactions WHERE user_id = :u AND category_id IS NOT NULL"),
+            {"u": user_id},
+        )
+    print(f"  categorised {categorised:,} of {log.imported:,} rows ({rules} rules)")
     return elapsed, peak, log.imported
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--rules", type=int, default=1000, help="category rules of the importing user")
+    ap.add_argument("--no-categories", action="store_true", help="no Category column in the file")
     ap.add_argument("--rss-rows", default="", help="extra row counts to show RSS is flat, e.g. 100000,300000")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="finjobs-bench-"))
@@ -169,12 +234,12 @@ def main() -> None:
         upgrade(pg.url)
         csv_path = tmp / f"bank-{args.rows}.csv"
         with csv_path.open("w", newline="") as fh:
-            write_csv(fh, args.rows)
+            write_csv(fh, args.rows, categories=not args.no_categories)
         mb = csv_path.stat().st_size / 1e6
-        print(f"rows={args.rows:,} file={mb:.1f} MB")
-        base = psql_copy(pg, csv_path)
+        print(f"rows={args.rows:,} file={mb:.1f} MB rules={args.rules} categories={not args.no_categories}")
+        base = psql_copy(pg, csv_path, not args.no_categories)
         print(f"psql \\copy (baseline)      {base:7.2f} s  {args.rows / base:10,.0f} rows/s")
-        pg_s, pg_rss, n = finjobs_run(pg.url, rds.url, csv_path, "pg@bench", tmp / "s1")
+        pg_s, pg_rss, n = finjobs_run(pg.url, rds.url, csv_path, "pg@bench", tmp / "s1", args.rules)
         assert n == args.rows, n
         print(f"finjobs on PostgreSQL      {pg_s:7.2f} s  {args.rows / pg_s:10,.0f} rows/s  {memory(pg_rss)}")
         floor = indexed_insert_floor(pg.url, "pg@bench")
@@ -184,7 +249,7 @@ def main() -> None:
         )
         sqlite_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
         upgrade(sqlite_url)
-        lite_s, lite_rss, n = finjobs_run(sqlite_url, rds.url, csv_path, "lite@bench", tmp / "s2")
+        lite_s, lite_rss, n = finjobs_run(sqlite_url, rds.url, csv_path, "lite@bench", tmp / "s2", args.rules)
         assert n == args.rows, n
         print(
             f"finjobs on SQLite          {lite_s:7.2f} s  {args.rows / lite_s:10,.0f} rows/s  "
@@ -202,7 +267,10 @@ def main() -> None:
             secs, peak, _ = finjobs_run(pg.url, rds.url, path, f"rss{extra}@bench", tmp / f"s{extra}")
             print(f"  rows={extra:>9,}  PostgreSQL {extra / secs:10,.0f} rows/s  {memory(peak)}")
         print(f"ratio_vs_indexed_insert={floor / pg_s:.2f}")
+        copy_indexed = psql_copy_indexed(pg, "pg@bench", tmp)
+        print(f"psql \\copy into indexed transactions (no fingerprint) {copy_indexed:7.2f} s")
         print(f"ratio_vs_psql_copy={base / pg_s:.3f}")
+        print(f"ratio_vs_psql_copy_indexed={copy_indexed / pg_s:.3f}")
     finally:
         pg.destroy()
         rds.destroy()

@@ -59,8 +59,10 @@ def _register() -> None:
         ocr,
         operators,
         queues,
+        rules,
         schedule,
         status,
+        transactions,
         users,
         web,
         worker,
@@ -78,6 +80,8 @@ def _register() -> None:
     app.add_typer(forecast.app, name="forecast")
     app.add_typer(operators.app, name="operators")
     app.add_typer(queues.app, name="queues")
+    app.add_typer(rules.app, name="rules")
+    app.add_typer(transactions.app, name="transactions")
     app.command("release")(db.release)
     app.command("status")(status.status)
     app.command("scheduler")(schedule.scheduler)

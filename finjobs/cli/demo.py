@@ -81,13 +81,27 @@ def _import(user_id: int, data: bytes, name: str) -> dict[str, Any]:
     return _status(import_id)
 
 
+def _demo_rules(user_id: int) -> None:
+    """The sample's category rules, once: the import categorises what the bank's Category column left."""
+    from finjobs.sample_data import SAMPLE_RULES
+    from finjobs.services.categories import add_rule, list_rules
+
+    with context.session() as s:
+        if list_rules(s, user_id):
+            return
+        for match, category in SAMPLE_RULES.items():
+            add_rule(s, user_id, match=match, category=category)
+    context.console.print(f"{len(SAMPLE_RULES)} category rules, e.g. STARBUCKS* -> Coffee", highlight=False)
+
+
 def demo_import(user_id: int) -> None:
     from finjobs.sample_data import csv_bytes
 
     con = context.console
     con.rule("bank CSV import through the csv-import queue")
+    _demo_rules(user_id)
     today = dt.date.today()
-    data = csv_bytes(700, seed=today.year, start=today - dt.timedelta(days=365), until=today)
+    data = csv_bytes(700, seed=today.year, start=today - dt.timedelta(days=365), until=today, categories=True)
     path = context.settings().state_dir / "demo-bank.csv"
     path.write_bytes(data)
     con.print(f"generated a year of bank statement: {path} ({len(data):,} bytes)", highlight=False)
@@ -208,6 +222,36 @@ def demo_forecast(user_id: int) -> None:
     con.print(f"plot: {path}", highlight=False)
 
 
+def _warning_category_budget(s: Any, user_id: int, start: dt.date, today: dt.date) -> None:
+    """A Groceries budget over the last 30 days of about 110% of what the imported rows that the import
+    categorised as Groceries spent in them: it warns."""
+    from sqlalchemy import func, select
+
+    from finjobs.db.models import Category, Transaction
+    from finjobs.domain.money import format_minor
+    from finjobs.services.budgets import create_budget
+
+    spent = -(
+        s.scalar(
+            select(func.coalesce(func.sum(Transaction.amount_minor), 0))
+            .join(Category, Category.id == Transaction.category_id)
+            .where(
+                Transaction.user_id == user_id,
+                Category.name == "Groceries",
+                Transaction.amount_minor < 0,
+                Transaction.date >= start,
+                Transaction.date <= today,
+            )
+        )
+        or 0
+    )
+    if spent > 0:
+        amount = format_minor(spent * 10 // 9 + 1)
+        create_budget(
+            s, context.redis(), user_id, amount=amount, start=start, end=today, category="Groceries"
+        )
+
+
 def demo_budgets_and_insights(user_id: int) -> None:
     from finjobs.db.models import utcnow
     from finjobs.services.budgets import budget_job_ids, budget_statuses, create_budget
@@ -222,6 +266,7 @@ def demo_budgets_and_insights(user_id: int) -> None:
     with context.session() as s:
         if not budget_statuses(s, context.redis(), user_id, today=today):
             create_budget(s, context.redis(), user_id, amount="2500.00", start=start, end=end)
+            _warning_category_budget(s, user_id, today - dt.timedelta(days=29), today)
     slot = dt.datetime.now(tz)
     with context.session() as s:
         ids, _ = budget_job_ids(s, context.redis(), slot=slot)

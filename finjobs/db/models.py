@@ -289,3 +289,20 @@ class OperatorAudit(Base):
     target: Mapped[str] = mapped_column(String(500), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class CategoryRule(Base):
+    """Categorises a user's uncategorised transactions: a case-insensitive description pattern (SQL
+    LIKE, lower-cased; `TESCO*` is stored as `tesco%`), optionally an amount range and an account.
+    kind `learnt`: the user re-categorised that exact normalised payee; learnt rules win over rules."""
+
+    __tablename__ = "category_rules"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="rule")  # rule | learnt
+    pattern: Mapped[str] = mapped_column(String(500))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    min_minor: Mapped[int | None] = mapped_column(BigInteger)
+    max_minor: Mapped[int | None] = mapped_column(BigInteger)
+    account: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -33,6 +33,7 @@ from finjobs.config import Settings
 from finjobs.db.blobs import upload_opener
 from finjobs.db.engine import get_engine, session_scope
 from finjobs.db.models import CsvImportLog, ImportPreset, Transaction, Upload, utcnow
+from finjobs.domain.category_rules import RuleSet
 from finjobs.domain.fingerprints import Occurrences, base_keyer
 from finjobs.domain.statements import (
     ACCOUNT_TYPES,
@@ -49,6 +50,7 @@ from finjobs.errors import InputError, NotFound
 from finjobs.queue import keys
 from finjobs.queue.enqueue import enqueue
 from finjobs.queue.registry import JsonJob, fetch_job
+from finjobs.services.categories import rule_set
 from finjobs.services.statement_choices import date_order_fallback
 
 FINAL = {"completed", "rejected", "failed", "undone"}
@@ -272,6 +274,7 @@ def run_import(
         log.status, log.started_at, log.attempts = "running", utcnow(), log.attempts + 1
         log.error_message = None
         user_id, account = log.user_id, log.account
+        rules = rule_set(s, user_id, account)  # categorise the rows the file leaves uncategorised
         source = log.filename or f"import {import_id}"
         try:  # OFX/QFX and CAMT files have their own reader; anything else is read as a CSV
             read = structured_reader(opener, source=source) or _csv_reader(
@@ -287,7 +290,7 @@ def run_import(
     try:
         with get_engine(url).begin() as conn:
             rows = read()
-            keyed = _keyed(_counted(rows, counts, errors, progress), account)
+            keyed = _keyed(_counted(rows, counts, errors, progress), account, rules)
             parsed = _ParsedInChild(
                 _prepared(_batches(keyed, CHUNK_ROWS), pg=conn.dialect.name == "postgresql"),
                 summary=lambda: (counts.processed, counts.skipped, errors),
@@ -409,16 +412,20 @@ class _Progress:
 CHUNK_ROWS = 20_000
 SQLITE_LOAD_CACHE_KIB = 65_536
 SQLITE_DEFAULT_CACHE = -2000  # SQLite's compiled-in default (2 MiB)
-Keyed = tuple[dt.date, str, str, int, str, str]  # date, base key, ISO date, amount, currency, description
+# date, base key, ISO date, amount, currency, description, category ('' for none)
+Keyed = tuple[dt.date, str, str, int, str, str, str]
 Chunk = tuple[int, Any]  # rows in it, and what the database takes: COPY text or parameter rows
 T = TypeVar("T")
 
 
-def _keyed(rows: Iterable[StatementRow], account: str) -> Iterator[Keyed]:
+def _keyed(rows: Iterable[StatementRow], account: str, rules: RuleSet | None = None) -> Iterator[Keyed]:
+    """Each row with its base fingerprint key and its category: the file's, else the rules'."""
     key = base_keyer(account)
+    by_rule = rules.category if rules is not None else lambda description, amount: ""
     for r in rows:
         base = key(r.date, r.amount_minor, r.currency, r.description, r.ref)
-        yield (r.date, base, r.date.isoformat(), r.amount_minor, r.currency, r.description)
+        category = r.category or by_rule(r.description, r.amount_minor)
+        yield (r.date, base, r.date.isoformat(), r.amount_minor, r.currency, r.description, category)
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -473,14 +480,14 @@ def _prepared(chunks: Iterable[list[Keyed]], *, pg: bool) -> Iterator[Chunk]:
             if pg:
                 buf = io.StringIO()  # COPY csv with every string quoted: '' stays '' and never NULL
                 csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
-                    (f"{base}:{number(date, base)}", iso, amount, ccy, desc)
-                    for date, base, iso, amount, ccy, desc in chunk
+                    (f"{base}:{number(date, base)}", iso, amount, ccy, desc, cat)
+                    for date, base, iso, amount, ccy, desc, cat in chunk
                 )
                 data: Any = buf.getvalue()
             else:
                 data = [
-                    (iso, amount, ccy, desc, f"{base}:{number(date, base)}")
-                    for date, base, iso, amount, ccy, desc in chunk
+                    (iso, amount, ccy, desc, f"{base}:{number(date, base)}", cat)
+                    for date, base, iso, amount, ccy, desc, cat in chunk
                 ]
             if dropped := occurrences.end_chunk():
                 spilled.put(dropped)
@@ -572,13 +579,20 @@ def _load(
         stamp = utcnow().replace(tzinfo=None).isoformat(sep=" ")  # as SQLAlchemy stores a DateTime
         sql = (
             "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
-            f"fingerprint, import_id, status, created_at) VALUES ({int(user_id)}, {_sql_text(account)}, "
-            f"?, ?, ?, ?, ?, {int(import_id)}, 'posted', {_sql_text(stamp)}) "
+            f"fingerprint, category_id, import_id, status, created_at) VALUES ({int(user_id)}, "
+            f"{_sql_text(account)}, ?, ?, ?, ?, ?, (SELECT id FROM categories WHERE user_id = {int(user_id)} "
+            f"AND name = ?), {int(import_id)}, 'posted', {_sql_text(stamp)}) "
             "ON CONFLICT (user_id, fingerprint) DO NOTHING"
+        )
+        new_category = (
+            f"INSERT INTO categories (user_id, name) VALUES ({int(user_id)}, ?) "
+            "ON CONFLICT (user_id, name) DO NOTHING"
         )
         try:
             for n, params in chunks:
                 read += n
+                if names := {p[5] for p in params if p[5]}:
+                    cur.executemany(new_category, [(name,) for name in sorted(names)])
                 cur.executemany(sql, params)
                 inserted += max(cur.rowcount, 0)
         finally:
@@ -588,14 +602,19 @@ def _load(
     conn.execute(
         text(
             "CREATE TEMP TABLE import_staging (fingerprint text, date date, amount_minor bigint, "
-            "currency text, description text) ON COMMIT DROP"
+            "currency text, description text, category text) ON COMMIT DROP"
         )
     )
     insert = text(
         "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
-        "fingerprint, import_id, status, created_at) SELECT :user_id, :account, date, "
-        "amount_minor, currency, description, fingerprint, :import_id, 'posted', :now "
-        "FROM import_staging ON CONFLICT (user_id, fingerprint) DO NOTHING"
+        "fingerprint, category_id, import_id, status, created_at) SELECT :user_id, :account, s.date, "
+        "s.amount_minor, s.currency, s.description, s.fingerprint, c.id, :import_id, 'posted', :now "
+        "FROM import_staging s LEFT JOIN categories c ON c.user_id = :user_id AND c.name = s.category "
+        "AND s.category <> '' ON CONFLICT (user_id, fingerprint) DO NOTHING"
+    )
+    new_categories = text(
+        "INSERT INTO categories (user_id, name) SELECT DISTINCT :user_id, category FROM import_staging "
+        "WHERE category <> '' ON CONFLICT (user_id, name) DO NOTHING"
     )
     values = {
         "user_id": user_id,
@@ -606,11 +625,12 @@ def _load(
     for n, copy_text in chunks:
         read += n
         copy_sql = (
-            "COPY import_staging (fingerprint, date, amount_minor, currency, description) "
+            "COPY import_staging (fingerprint, date, amount_minor, currency, description, category) "
             "FROM STDIN (FORMAT csv)"
         )
         with raw.cursor() as cur, cur.copy(copy_sql) as copy:
             copy.write(copy_text)
+        conn.execute(new_categories, {"user_id": user_id})
         inserted += int(conn.execute(insert, values).rowcount or 0)
         conn.execute(text("TRUNCATE import_staging"))
     return read, inserted

@@ -30,6 +30,7 @@ BLUEPRINTS = [
     "chat",
     "console",
     "metrics",
+    "transactions",
 ]
 
 

@@ -5,6 +5,7 @@ on a unix socket. Run twice: the second run adds no transactions from the same f
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,10 @@ def test_demo_runs_end_to_end_on_embedded_defaults(tmp_path: Path) -> None:
                 "model: " in out.stdout and (tmp_path / "state" / "demo-forecast.png").stat().st_size > 10_000
             )
             assert "budget all spending: spent" in out.stdout and "insight(s)" in out.stdout
+            # the imported rows were categorised (the file's Category column and the rules): it warns
+            assert re.search(
+                r"budget Groceries: spent [\d,.]+ of [\d,.]+ \(\S+%\), \d+ days left: warning", out.stdout
+            )
             assert "/console/" in out.stdout and "operator token: fjop_" in out.stdout
             if run == 0:
                 assert "skipped 0, duplicates 0" in out.stdout
