@@ -16,9 +16,12 @@ from finjobs.domain.money import format_minor
 # Measured on 730 days x 90 ahead: 300 draws cost ~30 ms over none and the band width varies ~0.4%
 # between seeds (100 draws: ~1%, and a slightly narrower band). Backtest fits skip the sampling.
 UNCERTAINTY_SAMPLES = 300
-# Prophet's own rule: yearly seasonality needs two full cycles; with one, each yearly Fourier term is
-# fit from a single occurrence and replays last year's one-offs.
-YEARLY_MIN_DAYS = 730
+# Prophet's own rule is two full cycles; with one, each yearly Fourier term is fit from a single
+# occurrence and replays last year's one-offs. On scripts/eval_forecast.py (tuning seeds 1, 2) two
+# cycles still replayed them (month-total MAE 892 vs 854 with three years), so yearly needs three.
+YEARLY_MIN_DAYS = 1095
+# Prophet's default; 0.005 and 0.001 (a stiffer trend) scored worse on the same seeds (908, 1326).
+CHANGEPOINT_PRIOR_SCALE = 0.05
 
 _QUIET_LOGGERS = ("cmdstanpy", "prophet")
 
@@ -95,6 +98,7 @@ def fit_predict_paths(
         daily_seasonality=False,
         interval_width=fc.INTERVAL_WIDTH,
         uncertainty_samples=uncertainty_samples,
+        changepoint_prior_scale=CHANGEPOINT_PRIOR_SCALE,
     )
     state = np.random.get_state()
     try:
