@@ -57,6 +57,7 @@ def _register() -> None:
         insights,
         jobs,
         ocr,
+        recurring,
         schedule,
         status,
         users,
@@ -74,6 +75,7 @@ def _register() -> None:
     app.add_typer(budgets.app, name="budgets")
     app.add_typer(insights.app, name="insights")
     app.add_typer(forecast.app, name="forecast")
+    app.add_typer(recurring.app, name="recurring")
     app.command("release")(db.release)
     app.command("status")(status.status)
     app.command("scheduler")(schedule.scheduler)

@@ -19,7 +19,7 @@ class Int64Converter(IntegerConverter):
 
 
 # modules of finjobs.web, each with a Blueprint `bp` and an OPENAPI fragment describing its routes
-BLUEPRINTS = ["health", "imports", "receipts", "forecasts", "budgets", "insights", "chat"]
+BLUEPRINTS = ["health", "imports", "receipts", "forecasts", "budgets", "insights", "chat", "recurring"]
 
 
 def create_app(settings: Settings | None = None) -> Flask:
