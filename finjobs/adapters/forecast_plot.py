@@ -62,7 +62,7 @@ def _summary_lines(result: fc.ForecastResult) -> list[str]:
 
 
 def _mark_bills(ax: Axes, result: fc.ForecastResult) -> None:
-    """A marker per known bill at its date and the day's forecast, the biggest few labelled by payee."""
+    """A marker per known bill at its date and the day's forecast; the biggest few payees labelled once."""
     if not result.scheduled:
         return
     cur = result.currency
@@ -70,7 +70,11 @@ def _mark_bills(ax: Axes, result: fc.ForecastResult) -> None:
     xs = [p.day for p in result.scheduled if p.day in by_day]
     ys = [_major(by_day[d], cur) for d in xs]
     ax.scatter(xs, ys, marker="v", s=46, color="#e6550d", zorder=5, label="known bill")  # type: ignore[arg-type]  # dates plot fine
-    biggest = sorted(result.scheduled, key=lambda p: -p.amount)[:4]
+    first: dict[str, fc.ScheduledPayment] = {}
+    for p in result.scheduled:  # each payee labelled once, at its first date
+        first.setdefault(p.payee, p)
+    ranked = sorted(first.values(), key=lambda p: -p.amount)
+    biggest = [p for p in ranked if p.amount * 4 >= ranked[0].amount][:3]  # small bills: marker only
     for p in biggest:
         if p.day in by_day:
             ax.annotate(
