@@ -1,4 +1,5 @@
-"""Draws a forecast as a PNG: recent daily spend, the forecast with its 80% band, and the month totals.
+"""Draws a forecast as a PNG: recent daily spend, the forecast with its 80% band, known bills on their
+dates, and the month totals with their sample-path ranges.
 Touches matplotlib (imported lazily; the Agg canvas, no pyplot global state) and the output file.
 """
 
@@ -8,9 +9,13 @@ import os
 import textwrap
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from finjobs.domain import forecasting as fc
 from finjobs.domain.money import exponent
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 HISTORY_DAYS = 120
 
@@ -38,7 +43,11 @@ def _month_label(key: str) -> str:
 
 def _summary_lines(result: fc.ForecastResult) -> list[str]:
     cur = result.currency
-    lines = ["$\\bf{Expected\\ spend}$ (80% range)"]
+    coverage = f"{round(100 * result.months[0].coverage)}%" if result.months else "80%"
+    lines = [
+        f"$\\bf{{Expected\\ spend}}$ ({coverage} range)",
+        f"{coverage} of simulated month totals fall in the range",
+    ]
     for r in result.months:
         line = (
             f"\n{_month_label(r.month)}\n"
@@ -46,8 +55,36 @@ def _summary_lines(result: fc.ForecastResult) -> list[str]:
         )
         if r.actual_to_date:
             line += f"\nincl. {_amount(r.actual_to_date, cur)} already spent"
+        if r.scheduled:
+            line += f"\nincl. {_amount(r.scheduled, cur)} in known bills"
         lines.append(line)
     return lines
+
+
+def _mark_bills(ax: Axes, result: fc.ForecastResult) -> None:
+    """A marker per known bill at its date and the day's forecast; the biggest few payees labelled once."""
+    if not result.scheduled:
+        return
+    cur = result.currency
+    by_day = {p.day: p.yhat for p in result.daily}
+    xs = [p.day for p in result.scheduled if p.day in by_day]
+    ys = [_major(by_day[d], cur) for d in xs]
+    ax.scatter(xs, ys, marker="v", s=46, color="#e6550d", zorder=5, label="known bill")  # type: ignore[arg-type]  # dates plot fine
+    first: dict[str, fc.ScheduledPayment] = {}
+    for p in result.scheduled:  # each payee labelled once, at its first date
+        first.setdefault(p.payee, p)
+    ranked = sorted(first.values(), key=lambda p: -p.amount)
+    biggest = [p for p in ranked if p.amount * 4 >= ranked[0].amount][:3]  # small bills: marker only
+    for p in biggest:
+        if p.day in by_day:
+            ax.annotate(
+                f"{p.payee} {_amount(p.amount, cur)}",
+                xy=(p.day, _major(by_day[p.day], cur)),
+                xytext=(4, 6),
+                textcoords="offset points",
+                fontsize=8,
+                color="#a63603",
+            )
 
 
 def _subtitle(result: fc.ForecastResult) -> str:
@@ -104,7 +141,7 @@ def render_plot(
             color="#9ecae1",
             alpha=0.55,
             linewidth=0,
-            label="80% range",
+            label="80% range (daily)",
         )
         ax.plot(
             fdays,
@@ -124,6 +161,7 @@ def render_plot(
                 label="forecast, 7-day average",
             )
 
+    _mark_bills(ax, result)
     ax.axvline(result.today, color="#d62728", linestyle="--", linewidth=1)
     ax.annotate(
         "today",

@@ -16,9 +16,12 @@ from finjobs.domain.money import format_minor
 # Measured on 730 days x 90 ahead: 300 draws cost ~30 ms over none and the band width varies ~0.4%
 # between seeds (100 draws: ~1%, and a slightly narrower band). Backtest fits skip the sampling.
 UNCERTAINTY_SAMPLES = 300
-# Prophet's own rule: yearly seasonality needs two full cycles; with one, each yearly Fourier term is
-# fit from a single occurrence and replays last year's one-offs.
-YEARLY_MIN_DAYS = 730
+# Prophet's own rule is two full cycles; with one, each yearly Fourier term is fit from a single
+# occurrence and replays last year's one-offs. On scripts/eval_forecast.py (tuning seeds 1, 2) two
+# cycles still replayed them (month-total MAE 892 vs 854 with three years), so yearly needs three.
+YEARLY_MIN_DAYS = 1095
+# Prophet's default; 0.005 and 0.001 (a stiffer trend) scored worse on the same seeds (908, 1326).
+CHANGEPOINT_PRIOR_SCALE = 0.05
 
 _QUIET_LOGGERS = ("cmdstanpy", "prophet")
 
@@ -59,9 +62,24 @@ def fit_predict(
 
     Weekly seasonality always, yearly once the series spans YEARLY_MIN_DAYS, daily never (one point a
     day). The 80% band includes observation noise and trend uncertainty (uncertainty_samples=0: no band,
-    lower = upper = yhat); all values are clipped at 0.
+    lower = upper = yhat); all values are clipped at 0. Deterministic for a given seed.
+    """
+    return fit_predict_paths(series, horizon, seed=seed, uncertainty_samples=uncertainty_samples)[0]
+
+
+def fit_predict_paths(
+    series: Sequence[fc.Point],
+    horizon: int,
+    *,
+    seed: int = 0,
+    uncertainty_samples: int = UNCERTAINTY_SAMPLES,
+) -> tuple[list[fc.DailyPrediction], list[list[float]]]:
+    """fit_predict plus the joint sample paths behind its band: Prophet's predictive_samples()["yhat"]
+    is (horizon x uncertainty_samples), each column one draw of trend changes plus observation noise
+    over all the days, so a column summed over a month is one draw of that month's total. The daily
+    band is the per-day (1-w)/2, (1+w)/2 quantiles of the same draws (one sampling, not two).
     Deterministic for a given seed: numpy's global RNG (which Prophet samples from) is seeded and
-    restored afterwards.
+    restored afterwards. No paths when uncertainty_samples=0.
     """
     _quiet()
     import numpy as np
@@ -80,6 +98,7 @@ def fit_predict(
         daily_seasonality=False,
         interval_width=fc.INTERVAL_WIDTH,
         uncertainty_samples=uncertainty_samples,
+        changepoint_prior_scale=CHANGEPOINT_PRIOR_SCALE,
     )
     state = np.random.get_state()
     try:
@@ -90,14 +109,19 @@ def fit_predict(
             warnings.filterwarnings("ignore", category=FutureWarning, module=r"prophet(\.|$)")
             model.fit(df, seed=seed)
             future = model.make_future_dataframe(periods=horizon, include_history=False)
-            out = model.predict(future)
+            model.uncertainty_samples = 0  # yhat only; the draws come from predictive_samples below
+            yhat = model.predict(future)["yhat"].tolist()
+            model.uncertainty_samples = uncertainty_samples
+            draws = model.predictive_samples(future)["yhat"] if uncertainty_samples else None
     finally:
         np.random.set_state(state)
     start = series[-1][0] + timedelta(days=1)
-    yhat = out["yhat"].tolist()
-    if uncertainty_samples == 0:  # Prophet then computes no interval: a point forecast
-        return fc.predictions_from_floats(start, yhat, yhat, yhat)
-    return fc.predictions_from_floats(start, yhat, out["yhat_lower"].tolist(), out["yhat_upper"].tolist())
+    if draws is None:  # a point forecast
+        return fc.predictions_from_floats(start, yhat, yhat, yhat), []
+    lo_q, hi_q = (1 - fc.INTERVAL_WIDTH) / 2, (1 + fc.INTERVAL_WIDTH) / 2
+    lower = np.quantile(draws, lo_q, axis=1).tolist()
+    upper = np.quantile(draws, hi_q, axis=1).tolist()
+    return fc.predictions_from_floats(start, yhat, lower, upper), draws.T.tolist()
 
 
 def forecast_series(
@@ -108,6 +132,8 @@ def forecast_series(
     currency: str = "USD",
     backtest_days: int = fc.BACKTEST_DAYS,
     seed: int = 0,
+    scheduled: Sequence[fc.ScheduledPayment] = (),
+    bill_points: Sequence[fc.Point] = (),
 ) -> fc.ForecastResult:
     """Forecast a user's daily spend for the `horizon` days from `today`.
 
@@ -116,14 +142,21 @@ def forecast_series(
     backtest Prophet and the seasonal-naive baseline on the last `backtest_days` days (both fit on the
     days before them); if Prophet's MAE is higher, the baseline forecasts (model "seasonal_naive"),
     else Prophet is refit on the full history (model "prophet").
+
+    `scheduled` are known bills (fc.split_bills), already taken out of `points`; `bill_points` are their
+    past payments. The model forecasts the rest; the bills are added on their dates, and month ranges
+    come from the model's joint sample paths (fc.path_month_rollups).
     """
     past = [(d, v) for d, v in points if d < today]
-    n_dates = fc.distinct_dates(past)
-    why_not = fc.check_history(past)
+    paid = [(d, v) for d, v in bill_points if d < today]
+    n_dates = fc.distinct_dates([*past, *paid])
+    why_not = fc.check_history([*past, *paid])
     if why_not is not None:
         return fc.skipped(today, why_not, currency=currency, distinct=n_dates)
 
-    series = fc.daily_series(past, end=today - timedelta(days=1))
+    if not past:  # all of it is known bills: the model has nothing else to forecast
+        past = [(today - timedelta(days=1), 0)]
+    series = fc.daily_series([*past, (min(d for d, _ in [*past, *paid]), 0)], end=today - timedelta(days=1))
     train, test = fc.backtest_split(series, backtest_days)
     train_y = [float(v) for _, v in train]
     test_y = [float(v) for _, v in test]
@@ -144,13 +177,18 @@ def forecast_series(
     )
     if fc.prophet_wins(metrics.mae, metrics.baseline_mae):
         model, reason = fc.MODEL_PROPHET, f"Prophet chosen; {scores}"
-        daily = fit_predict(series, horizon, seed=seed)
+        daily, paths = fit_predict_paths(series, horizon, seed=seed)
     else:
         model = fc.MODEL_SEASONAL_NAIVE
         reason = f"Prophet did worse than the baseline, so the baseline forecasts; {scores}"
         daily = fc.baseline_forecast(series, horizon)
+        paths = fc.baseline_paths(series, horizon, seed=seed)
+    if scheduled:
+        reason = f"{reason}; {len(scheduled)} known bill payments scheduled on their dates"
 
-    months = fc.month_rollups(daily, today=today, spent_this_month=fc.spent_in_month_to_date(series, today))
+    spent = fc.spent_in_month_to_date([*series, *paid], today)
+    months = fc.path_month_rollups(today, paths, today=today, spent_this_month=spent, scheduled=scheduled)
+    daily = fc.with_scheduled(daily, scheduled)
     return fc.ForecastResult(
         model=model,
         today=today,
@@ -161,6 +199,7 @@ def forecast_series(
         months=tuple(months),
         history_days=len(series),
         distinct_dates=n_dates,
+        scheduled=tuple(scheduled),
     )
 
 

@@ -59,6 +59,7 @@ def _register() -> None:
         ocr,
         operators,
         queues,
+        recurring,
         rules,
         schedule,
         status,
@@ -82,6 +83,7 @@ def _register() -> None:
     app.add_typer(queues.app, name="queues")
     app.add_typer(rules.app, name="rules")
     app.add_typer(transactions.app, name="transactions")
+    app.add_typer(recurring.app, name="recurring")
     app.command("release")(db.release)
     app.command("status")(status.status)
     app.command("scheduler")(schedule.scheduler)

@@ -216,8 +216,14 @@ def demo_forecast(user_id: int) -> None:
     con.print(f"model: {spending['model']} {spending.get('reason') or ''}", highlight=False)
     for month in spending.get("months", []):
         con.print(
-            f"  {month['month']}: expected {month['expected']} (range {month['lower']} - {month['upper']})",
+            f"  {month['month']}: expected {month['expected']}"
+            f" ({round(100 * month.get('coverage', 0.8))}% range"
+            f" {month['lower']} - {month['upper']}; known bills {month.get('scheduled', '0')})",
             highlight=False,
+        )
+    for bill in spending.get("scheduled", [])[:8]:
+        con.print(
+            f"  bill {bill['date']}: {bill['payee']} {bill['amount']} ({bill['cadence']})", highlight=False
         )
     con.print(f"plot: {path}", highlight=False)
 

@@ -6,12 +6,14 @@ finjobs.adapters.prophet_model, which calls these functions.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from finjobs.domain.money import format_minor
+from finjobs.domain.recurring import Txn, detect_recurring, upcoming_dates
 
 MIN_DISTINCT_DATES = 60
 BACKTEST_DAYS = 28
@@ -52,6 +54,18 @@ class MonthRollup:
     upper: int
     actual_to_date: int = 0
     predicted_days: int = 0
+    scheduled: int = 0  # known bills expected in the month (inside expected, lower and upper)
+    coverage: float = INTERVAL_WIDTH  # lower..upper is this central range of simulated month totals
+
+
+@dataclass(frozen=True)
+class ScheduledPayment:
+    """A known bill (a detected recurring outflow) expected on `day` at its current price."""
+
+    payee: str
+    day: date
+    amount: int  # minor units, > 0
+    cadence: str
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,7 @@ class ForecastResult:
     months: tuple[MonthRollup, ...] = ()
     history_days: int = 0
     distinct_dates: int = 0
+    scheduled: tuple[ScheduledPayment, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; money as decimal strings in `currency`, MASE as a plain number."""
@@ -127,8 +142,15 @@ class ForecastResult:
                     "upper": money(r.upper),
                     "actual_to_date": money(r.actual_to_date),
                     "predicted_days": r.predicted_days,
+                    "scheduled": money(r.scheduled),
+                    "coverage": r.coverage,
                 }
                 for r in self.months
+            ],
+            "range_method": "10th-90th percentile of month totals over joint sample paths, plus known bills",
+            "scheduled": [
+                {"payee": p.payee, "date": p.day.isoformat(), "amount": money(p.amount), "cadence": p.cadence}
+                for p in self.scheduled
             ],
         }
 
@@ -375,3 +397,112 @@ def skipped(today: date, reason: str, *, currency: str = "USD", distinct: int = 
         reason=reason,
         distinct_dates=distinct,
     )
+
+
+# --- known bills and sample-path month ranges ------------------------------------------------------
+
+PATHS = 300  # joint sample paths per forecast (Prophet's uncertainty_samples; the baseline's resamples)
+RESAMPLE_WEEKS = 12  # the baseline draws each future week from the history's last this-many weeks
+
+
+def split_bills(
+    txns: Iterable[Txn], *, today: date, horizon: int
+) -> tuple[list[Point], list[ScheduledPayment], list[Point]]:
+    """(spend points the model should see, known bills scheduled from `today` for `horizon` days,
+    the past payments of those bills).
+
+    Recurring outflows that domain.recurring detects are taken out of the model's points (all their
+    occurrences: a model would smear them over every day) and come back as payments on their expected
+    dates at their current price. Transactions dated today or later are ignored.
+    """
+    past = [t for t in txns if t.date < today]
+    bills = [s for s in detect_recurring(past) if not s.is_income]
+    known = {i for s in bills for i in s.occurrences}
+    points = [(t.date, -t.amount_minor) for t in past if t.amount_minor < 0 and t.id not in known]
+    paid = [(t.date, -t.amount_minor) for t in past if t.amount_minor < 0 and t.id in known]
+    end = today + timedelta(days=horizon - 1)
+    scheduled = [
+        ScheduledPayment(s.payee, d, s.typical_amount_minor, s.cadence)
+        for s in bills
+        for d in upcoming_dates(s, today, end)
+    ]
+    return points, sorted(scheduled, key=lambda p: (p.day, p.payee)), paid
+
+
+def baseline_paths(
+    series: Sequence[Point], horizon: int, *, n: int = PATHS, weeks: int = RESAMPLE_WEEKS, seed: int = 0
+) -> list[list[float]]:
+    """`n` joint sample paths of the `horizon` days after `series`: each future week is one of the
+    history's last `weeks` whole weeks, drawn at random (weekday-aligned), so a path keeps the lumps,
+    quiet days and within-week swings the user really had."""
+    values = [float(v) for _, v in series]
+    blocks = [
+        values[len(values) - 7 * (j + 1) : len(values) - 7 * j] for j in range(min(weeks, len(values) // 7))
+    ]
+    if not blocks:
+        raise ValueError("baseline paths need at least one whole week of history")
+    rng = random.Random(seed)
+    return [[v for _ in range(-(-horizon // 7)) for v in rng.choice(blocks)][:horizon] for _ in range(n)]
+
+
+def with_scheduled(
+    daily: Sequence[DailyPrediction], scheduled: Sequence[ScheduledPayment]
+) -> list[DailyPrediction]:
+    """Daily predictions with each known bill added on its own date (to yhat, lower and upper)."""
+    extra: dict[date, int] = {}
+    for p in scheduled:
+        extra[p.day] = extra.get(p.day, 0) + p.amount
+    return [
+        DailyPrediction(
+            d.day, d.yhat + extra.get(d.day, 0), d.lower + extra.get(d.day, 0), d.upper + extra.get(d.day, 0)
+        )
+        for d in daily
+    ]
+
+
+def path_month_rollups(
+    start: date,
+    paths: Sequence[Sequence[float]],
+    *,
+    today: date,
+    spent_this_month: int = 0,
+    scheduled: Sequence[ScheduledPayment] = (),
+    width: float = INTERVAL_WIDTH,
+) -> list[MonthRollup]:
+    """Month totals from joint sample paths of the model's daily spend (day 0 = `start`).
+
+    Each path is summed over the month (floored at 0), and expected / lower / upper are the mean and the
+    (1-width)/2, (1+width)/2 quantiles of those sums: the quantile of a month total, which adding daily
+    quantiles is not. Known bills in the month and spending so far this month are added to all three.
+    Only months the paths cover from `today` (current month) or the 1st to the month end are returned.
+    """
+    horizon = min(len(p) for p in paths)
+    days = [start + timedelta(days=i) for i in range(horizon)]
+    bills: dict[str, int] = {}
+    for p in scheduled:
+        bills[month_key(p.day)] = bills.get(month_key(p.day), 0) + p.amount
+    spans: dict[str, list[int]] = {}
+    for i, d in enumerate(days):
+        if d >= today:
+            spans.setdefault(month_key(d), []).append(i)
+    out = []
+    for key, idx in spans.items():
+        first = days[idx[0]]
+        month_start = today if key == month_key(today) else first.replace(day=1)
+        if first != month_start or len(idx) != (_month_end(first) - month_start).days + 1:
+            continue
+        totals = sorted(max(0.0, sum(p[i] for i in idx)) for p in paths)
+        fixed = (spent_this_month if key == month_key(today) else 0) + bills.get(key, 0)
+        out.append(
+            MonthRollup(
+                month=key,
+                expected=fixed + _minor(sum(totals) / len(totals)),
+                lower=fixed + _minor(_quantile(totals, (1 - width) / 2)),
+                upper=fixed + _minor(_quantile(totals, (1 + width) / 2)),
+                actual_to_date=spent_this_month if key == month_key(today) else 0,
+                predicted_days=len(idx),
+                scheduled=bills.get(key, 0),
+                coverage=width,
+            )
+        )
+    return out

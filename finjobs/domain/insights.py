@@ -458,7 +458,12 @@ def duplicate_charge(
 
 
 def generate_insights(
-    txns: Sequence[Txn], today: date, *, currency: str = "USD", user_id: int | None = None
+    txns: Sequence[Txn],
+    today: date,
+    *,
+    currency: str = "USD",
+    user_id: int | None = None,
+    series: Sequence[RecurringSeries] | None = None,
 ) -> list[InsightDraft]:
     """All rules over one user's transactions (those dated after `today` are ignored).
 
@@ -466,7 +471,8 @@ def generate_insights(
     first, then type, then dedup_key); dedup keys are unique within the result.
     """
     known = [t for t in txns if t.date <= today]
-    series = detect_recurring(known)
+    if series is None:  # services pass the list services.recurring serves to the CLI and API
+        series = detect_recurring(known)
     drafts = [
         *spending_spike(known, today, currency=currency, user_id=user_id),
         *category_creep(known, today, currency=currency, user_id=user_id),

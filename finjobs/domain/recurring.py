@@ -452,3 +452,37 @@ def detect_recurring(txns: Iterable[Txn]) -> list[RecurringSeries]:
 def days_overdue(series: RecurringSeries, today: date) -> int:
     """Days past the expected date plus tolerance (<= 0: not missed yet)."""
     return (today - (series.next_expected_date + timedelta(days=series.tolerance_days))).days
+
+
+def upcoming_dates(series: RecurringSeries, start: date, end: date) -> list[date]:
+    """The series' expected dates from `start` to `end` (inclusive), at its cadence from next_expected_date.
+
+    A payment that is late but not yet missed (days_overdue <= one period) is expected on `start`; a
+    series overdue by more than a whole period is taken as ended and yields nothing. Monthly dates keep
+    the day of month (clamped at month end), yearly dates the day of year.
+    """
+    rule = CADENCES[series.cadence]
+    if days_overdue(series, start) > rule.period_days:
+        return []
+    nxt = series.next_expected_date
+    day = (
+        max(nxt.day, series.last_date.day)
+        if nxt.day == calendar.monthrange(nxt.year, nxt.month)[1]
+        else nxt.day
+    )
+    out: list[date] = []
+    k = 0
+    while True:
+        if series.cadence in ("weekly", "biweekly"):
+            d = nxt + timedelta(days=rule.period_days * k)
+        elif series.cadence == "monthly":
+            d = _month_slot(nxt.year * 12 + nxt.month - 1 + k, day)
+        else:
+            d = _year_slot(nxt.year + k, nxt.month, nxt.day)
+        if d > end:
+            return out
+        if d >= start:
+            out.append(d)
+        elif not out:
+            out.append(start)  # late, not missed: it should post any day now
+        k += 1

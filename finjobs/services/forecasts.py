@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from finjobs.db.models import Category, Transaction, User, utcnow
 from finjobs.db.models import ForecastResult as ForecastRow
 from finjobs.domain import forecasting as fc
+from finjobs.domain import recurring as rc
 from finjobs.domain.money import to_minor
 from finjobs.errors import InputError, NotFound
 from finjobs.queue import keys
@@ -90,13 +91,30 @@ class QueuedForecast:
 def expense_points(
     session: Session, user_id: int, *, category: str | None = None, preferred_currency: str = "USD"
 ) -> tuple[list[fc.Point], str, int]:
-    """A user's posted expenses as (date, spend in minor units > 0) points, optionally for one category.
+    """expense_txns as (date, spend in minor units > 0) points."""
+    txns, currency, left_out = expense_txns(
+        session, user_id, category=category, preferred_currency=preferred_currency
+    )
+    return [(t.date, -t.amount_minor) for t in txns], currency, left_out
+
+
+def expense_txns(
+    session: Session, user_id: int, *, category: str | None = None, preferred_currency: str = "USD"
+) -> tuple[list[rc.Txn], str, int]:
+    """A user's posted expenses (amount < 0) as recurring.Txn values, optionally for one category
+    (transactions.category_id).
 
     Returns (points, currency, left_out): amounts in different currencies cannot be added, so the series
     keeps the currency most of the user's expenses are in (ties: `preferred_currency`) and counts the
     transactions in other currencies it left out.
     """
-    stmt = select(Transaction.date, Transaction.amount_minor, Transaction.currency).where(
+    stmt = select(
+        Transaction.id,
+        Transaction.date,
+        Transaction.amount_minor,
+        Transaction.currency,
+        Transaction.description,
+    ).where(
         Transaction.user_id == user_id,
         Transaction.amount_minor < 0,
         Transaction.status == "posted",
@@ -106,13 +124,13 @@ def expense_points(
             Category.user_id == user_id, Category.name == category
         )
     rows = session.execute(stmt).all()
-    counts = Counter(cur for _d, _a, cur in rows)
+    counts = Counter(row.currency for row in rows)
     if not counts:
         return [], preferred_currency, 0
     top = max(counts.values())
     currency = preferred_currency if counts.get(preferred_currency) == top else counts.most_common(1)[0][0]
-    points = [(d, -amount) for d, amount, cur in rows if cur == currency]
-    return points, currency, len(rows) - len(points)
+    txns = [rc.Txn(r.id, r.date, r.amount_minor, r.description or "") for r in rows if r.currency == currency]
+    return txns, currency, len(rows) - len(txns)
 
 
 def top_categories(
@@ -204,10 +222,13 @@ def forecast_user(
         if exists is None:
             raise NotFound(f"user {user_id} has no category {category!r}")
 
-    points, currency, left_out = expense_points(
+    txns, currency, left_out = expense_txns(
         session, user_id, category=category, preferred_currency=user.currency
     )
-    result = forecast_series(points, today=today, horizon=horizon, currency=currency)
+    points, scheduled, paid = fc.split_bills(txns, today=today, horizon=horizon)
+    result = forecast_series(
+        points, today=today, horizon=horizon, currency=currency, scheduled=scheduled, bill_points=paid
+    )
     if left_out:
         note = f"{left_out} transactions in other currencies than {currency} are left out"
         result = dataclasses.replace(result, reason=f"{result.reason}; {note}" if result.reason else note)
@@ -400,8 +421,16 @@ def result_from_payload(payload: dict[str, Any]) -> fc.ForecastResult:
                 upper=minor(r["upper"]),
                 actual_to_date=minor(r["actual_to_date"]),
                 predicted_days=int(r["predicted_days"]),
+                scheduled=minor(r.get("scheduled") or "0"),
+                coverage=float(r.get("coverage") or fc.INTERVAL_WIDTH),
             )
             for r in payload.get("months") or ()
+        ),
+        scheduled=tuple(
+            fc.ScheduledPayment(
+                p["payee"], dt.date.fromisoformat(p["date"]), minor(p["amount"]), p["cadence"]
+            )
+            for p in payload.get("scheduled") or ()
         ),
         history_days=int(payload.get("history_days") or 0),
         distinct_dates=int(payload.get("distinct_dates") or 0),

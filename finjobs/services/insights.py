@@ -218,8 +218,11 @@ def run_insights_for_user(
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
+    from finjobs.services.recurring import user_series
+
     txns = load_txns(session, user_id, today=today, currency=user.currency)
-    drafts = generate_insights(txns, today, currency=user.currency, user_id=user_id)
+    series, _currency = user_series(session, user_id, today=today, txns=txns)
+    drafts = generate_insights(txns, today, currency=user.currency, user_id=user_id, series=series)
     return store_insights(session, drafts, now=now or utcnow())
 
 

@@ -31,6 +31,7 @@ BLUEPRINTS = [
     "console",
     "metrics",
     "transactions",
+    "recurring",
 ]
 
 

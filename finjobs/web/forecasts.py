@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from finjobs.domain.recurring import CADENCES
 from finjobs.web.auth import db, redis, require_user, user_id
 from finjobs.web.openapi import error_responses
 
@@ -140,6 +141,26 @@ OPENAPI = {
                             "upper": _MONEY,
                             "actual_to_date": _MONEY,
                             "predicted_days": {"type": "integer"},
+                            "scheduled": {**_MONEY, "description": "known bills due in the month (included)"},
+                            "coverage": {
+                                "type": "number",
+                                "description": "lower..upper holds this share of simulated month totals",
+                            },
+                        },
+                    },
+                },
+                "range_method": {"type": "string", "description": "how the month ranges are computed"},
+                "scheduled": {
+                    "type": "array",
+                    "description": "known bills (detected recurring payments) on their expected dates",
+                    "items": {
+                        "type": "object",
+                        "required": ["payee", "date", "amount", "cadence"],
+                        "properties": {
+                            "payee": {"type": "string"},
+                            "date": {"type": "string", "format": "date"},
+                            "amount": _MONEY,
+                            "cadence": {"type": "string", "enum": list(CADENCES)},
                         },
                     },
                 },

@@ -99,10 +99,11 @@ def test_jobs_store_rows_and_cache_and_the_api_serves_them_per_caller(stack: Sta
     assert spending.payload["history_days"] >= 190 and spending.payload["metrics"]["backtest_days"] == 28
     assert timedelta(days=7) - timedelta(minutes=5) < spending.valid_until - utcnow() <= timedelta(days=7)
 
-    # the forecast is in the right range: the next 28 days' expected spend vs the last 28 days' actual
+    # the forecast is in the right range: the next 84 days' expected spend vs the last 84 days' actual
+    # (whole months' worth, so both hold about as many rents: bills are now scheduled on their dates)
     recent = sum(-t.amount_minor for t in txns if t.amount_minor < 0 and t.status == "posted"
-                 and _today() - timedelta(days=28) <= t.date < _today())  # fmt: skip
-    predicted = sum(Decimal(d["yhat"]) for d in spending.payload["daily"][:28]) * 100
+                 and _today() - timedelta(days=84) <= t.date < _today())  # fmt: skip
+    predicted = sum(Decimal(d["yhat"]) for d in spending.payload["daily"][:84]) * 100
     assert 0.5 * recent < predicted < 1.6 * recent
 
     ttl = stack.redis.ttl(keys.forecast(alice.id))

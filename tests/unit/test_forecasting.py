@@ -254,6 +254,8 @@ def test_to_dict_writes_money_as_decimal_strings():
         "upper": "1200.00",
         "actual_to_date": "987.65",
         "predicted_days": 1,
+        "scheduled": "0.00",
+        "coverage": 0.8,
     }
     assert (d["model"], d["skip_reason"], d["today"]) == ("prophet", None, "2026-01-31")
 

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finjobs.domain.recurring import RecurringSeries, Txn, days_overdue, detect_recurring, normalise_payee
+from finjobs.domain.recurring import (
+    RecurringSeries,
+    Txn,
+    days_overdue,
+    detect_recurring,
+    normalise_payee,
+    upcoming_dates,
+)
 
 
 def monthly(day: int, start: tuple[int, int], n: int) -> list[date]:
@@ -252,3 +259,32 @@ def test_any_jittered_weekly_or_biweekly_series_is_found(
     assert s.cadence == {7: "weekly", 14: "biweekly"}[period]
     assert len(s.occurrences) == n
     assert abs((s.next_expected_date - (start + timedelta(days=period * n))).days) <= 1
+
+
+def _monthly(last: date, nxt: date) -> RecurringSeries:
+    return RecurringSeries(
+        payee="rent",
+        cadence="monthly",
+        typical_amount_minor=150000,
+        last_date=last,
+        next_expected_date=nxt,
+        occurrences=[1, 2, 3],
+        amount_changed=False,
+        previous_amount_minor=None,
+        tolerance_days=3,
+    )
+
+
+def test_upcoming_dates_keep_the_day_of_month_through_short_months():
+    s = _monthly(date(2027, 1, 31), date(2027, 2, 28))
+    assert upcoming_dates(s, date(2027, 2, 10), date(2027, 5, 1)) == [
+        date(2027, 2, 28),
+        date(2027, 3, 31),
+        date(2027, 4, 30),
+    ]
+
+
+def test_upcoming_dates_late_payment_is_due_now_and_an_ended_series_yields_nothing():
+    s = _monthly(date(2026, 11, 1), date(2026, 12, 1))
+    assert upcoming_dates(s, date(2026, 12, 10), date(2027, 1, 31)) == [date(2026, 12, 10), date(2027, 1, 1)]
+    assert upcoming_dates(s, date(2027, 2, 20), date(2027, 4, 30)) == []  # missed for over a month: ended
