@@ -529,20 +529,20 @@ def user_chunks(
 
 def budget_job_ids(session: Session, redis: Redis, *, slot: dt.datetime) -> tuple[list[str], int]:
     """Enqueue one budget-evaluation job per user chunk; returns the job ids and the user count."""
-    from finjobs.queue.enqueue import enqueue
+    from finjobs.queue.catalogue import BUDGETS
+    from finjobs.queue.enqueue import enqueue_job
 
     today = slot.date()
     chunks, users = user_chunks(session, today=today)
     ids = []
     for k, (lo, hi) in enumerate(chunks, start=1):
-        job = enqueue(
+        job = enqueue_job(
             redis,
-            "budget-evaluation",
-            "finjobs.jobs.budgets.evaluate",
+            BUDGETS,
             today.isoformat(),
             lo=lo,
             hi=hi,
-            job_id=f"budgets-{slot:%Y%m%d}-{k}-of-{len(chunks)}",
+            job_id=BUDGETS.job_id(slot=slot, k=k, n=len(chunks)),
             description=f"budgets of users {lo}..{hi} on {today.isoformat()}",
         )
         ids.append(job.id)

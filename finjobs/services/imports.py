@@ -46,7 +46,8 @@ from finjobs.domain.statements import (
 )
 from finjobs.errors import InputError, NotFound
 from finjobs.queue import keys
-from finjobs.queue.enqueue import enqueue
+from finjobs.queue.catalogue import IMPORT
+from finjobs.queue.enqueue import enqueue_job
 from finjobs.queue.registry import JsonJob, fetch_job
 
 FINAL = {"completed", "rejected", "failed", "undone"}
@@ -56,7 +57,7 @@ PROGRESS_SECONDS = 1.0
 
 
 def import_job_id(import_id: int) -> str:
-    return f"import-{import_id}"
+    return IMPORT.job_id(import_id=import_id)
 
 
 # ------------------------------------------------------------------------------------------ accept
@@ -133,10 +134,9 @@ def accept_import(
 
 
 def enqueue_import(redis: Redis, import_id: int) -> JsonJob:
-    return enqueue(
+    return enqueue_job(
         redis,
-        "csv-import",
-        "finjobs.jobs.imports.run_import",
+        IMPORT,
         import_id,
         job_id=import_job_id(import_id),
         description=f"csv import {import_id}",

@@ -26,6 +26,7 @@ from typing import Any
 
 from redis import Redis
 
+from finjobs.queue.catalogue import SCHEDULE_FIRE
 from finjobs.schedule import SCHEDULES, Schedule
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ GRACE = timedelta(hours=6)  # a missed slot younger than this runs on start; old
 SETTLE = timedelta(minutes=2)  # the loop's safety-net tick leaves fresh slots to rq-scheduler's trigger
 MAX_LOOKBACK = timedelta(days=31)  # slots older than this are not even recorded as skipped
 MAX_ATTEMPTS = 3  # a slot whose fan-out raised is retried (by later ticks) while within GRACE
-FIRE = "finjobs.jobs.schedule.fire"
+FIRE = SCHEDULE_FIRE.path
 MANUAL = "manual:"
 _DST_MARGIN = timedelta(hours=3)  # wall-clock window padding; covers any real DST shift
 
