@@ -1,19 +1,124 @@
-"""The root Typer app: sub-apps per command group, and the one place errors become exit codes."""
+"""The root Typer app: sub-apps per command group, and the one place errors become exit codes.
+
+Command modules are imported only when their command runs (or its own --help is asked for): the root
+`--help` is drawn from COMMANDS below, so `finjobs --help` imports neither SQLAlchemy, RQ nor Prophet."""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import Any, NamedTuple
 
 import click
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from finjobs.errors import FinjobsError
 
 
+class Entry(NamedTuple):
+    """Where a root command lives: module finjobs.cli.<module>, attribute (a Typer app or a function)."""
+
+    module: str
+    attr: str
+    help: str
+
+
+# The root commands in --help order. `help` is the command's one-line summary; a test checks that it
+# matches the loaded command, so a changed docstring shows up there rather than drifting.
+COMMANDS: dict[str, Entry] = {
+    "release": Entry(
+        "db", "release", "Release phase: migrate the database, then exit on Heroku or stay idle under honcho."
+    ),
+    "status": Entry(
+        "status",
+        "status",
+        "Show every queue: jobs waiting, running, delayed (retry backoff), failed, finished; workers.",
+    ),
+    "scheduler": Entry(
+        "schedule",
+        "scheduler",
+        "The scheduler process: registers the table, fires due "
+        "entries, re-queues jobs of dead workers (every pass), catches up missed slots and "
+        "reconciles accepted imports/receipts (every minute).",
+    ),
+    "reconcile": Entry(
+        "schedule",
+        "reconcile",
+        "Re-enqueue accepted/running imports and receipts that have "
+        "no live job (after a Redis restart or flush), and re-queue jobs whose worker died.",
+    ),
+    "worker": Entry(
+        "worker",
+        "worker",
+        "Run worker processes: per queue, its registry concurrency (or --concurrency) forked workers.",
+    ),
+    "demo": Entry(
+        "demo",
+        "demo",
+        "Database, a demo user, a bank CSV import (and its re-import), a receipt, a "
+        "forecast, budgets and insights, the cleanup job and the status view, through real worker "
+        "processes.",
+    ),
+    "web": Entry("web", "web", "Serve the status API for development."),
+    "db": Entry("db", "app", "Database schema."),
+    "users": Entry("users", "app", "Users and API tokens."),
+    "jobs": Entry("jobs", "app", "Inspect and replay jobs."),
+    "cleanup": Entry("cleanup", "app", "Data cleanup."),
+    "import": Entry("imports", "app", "Bank CSV imports."),
+    "schedule": Entry("schedule", "app", "Periodic jobs (cron table, run once per slot)."),
+    "ocr": Entry("ocr", "app", "Receipt OCR."),
+    "budgets": Entry("budgets", "app", "Budgets: create, read status, evaluate alerts."),
+    "insights": Entry("insights", "app", "Insights: run the rules, list the results."),
+    "forecast": Entry("forecast", "app", "Spending forecasts."),
+    "recurring": Entry("recurring", "app", "Subscriptions and bills."),
+    "rules": Entry("rules", "app", "Category rules: add, list, apply."),
+    "transactions": Entry("transactions", "app", "Transactions: re-categorise."),
+    "operators": Entry("operators", "app", "Operators of the web console (not app users)."),
+    "queues": Entry("queues", "app", "Pause and resume single queues."),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """Import the module behind root command `name` and build its click command."""
+    entry = COMMANDS[name]
+    target = getattr(importlib.import_module(f"finjobs.cli.{entry.module}"), entry.attr)
+    # Built exactly as add_typer/command on the root would (a one-command sub-app stays a group).
+    holder = typer.Typer(add_completion=False)
+    holder.callback()(lambda: None)
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name)
+    else:
+        holder.command(name)(target)
+    group = typer.main.get_command(holder)
+    assert isinstance(group, TyperGroup)
+    return group.commands[name]
+
+
 class FinjobsGroup(TyperGroup):
     """Maps FinjobsError (and unreachable servers) to one red line on stderr and exit 1.
-    Anything else is a bug and keeps its traceback."""
+    Anything else is a bug and keeps its traceback. Root commands load lazily from COMMANDS."""
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*COMMANDS, *(n for n in super().list_commands(ctx) if n not in COMMANDS)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        if self._listing:  # drawing the root --help: the summary is enough
+            return click.Command(cmd_name, help=COMMANDS[cmd_name].help)
+        if cmd_name not in self.commands:
+            self.add_command(load_command(cmd_name), cmd_name)
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def invoke(self, ctx: click.Context) -> Any:
         import redis
@@ -46,51 +151,6 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
-    from finjobs.cli import (
-        budgets,
-        cleanup,
-        db,
-        demo,
-        forecast,
-        imports,
-        insights,
-        jobs,
-        ocr,
-        operators,
-        queues,
-        recurring,
-        rules,
-        schedule,
-        status,
-        transactions,
-        users,
-        web,
-        worker,
-    )
-
-    app.add_typer(db.app, name="db")
-    app.add_typer(users.app, name="users")
-    app.add_typer(jobs.app, name="jobs")
-    app.add_typer(cleanup.app, name="cleanup")
-    app.add_typer(imports.app, name="import")
-    app.add_typer(schedule.app, name="schedule")
-    app.add_typer(ocr.app, name="ocr")
-    app.add_typer(budgets.app, name="budgets")
-    app.add_typer(insights.app, name="insights")
-    app.add_typer(forecast.app, name="forecast")
-    app.add_typer(operators.app, name="operators")
-    app.add_typer(queues.app, name="queues")
-    app.add_typer(rules.app, name="rules")
-    app.add_typer(transactions.app, name="transactions")
-    app.add_typer(recurring.app, name="recurring")
-    app.command("release")(db.release)
-    app.command("status")(status.status)
-    app.command("scheduler")(schedule.scheduler)
-    app.command("reconcile")(schedule.reconcile)
-    app.command("worker")(worker.worker)
-    app.command("demo")(demo.demo)
-    app.command("web")(web.web)
-
-
-_register()
+@app.callback()
+def _root() -> None:
+    """finjobs: background jobs for a personal-finance app (RQ on Redis)."""

@@ -8,14 +8,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from redis import Redis
 from rich.console import Console
-from sqlalchemy.orm import Session
 
 from finjobs.config import Settings
 from finjobs.errors import InputError
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from sqlalchemy.orm import Session
 
 console = Console()
 err_console = Console(stderr=True)

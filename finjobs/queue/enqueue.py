@@ -14,6 +14,7 @@ from redis import Redis
 from rq import Retry
 from rq.job import JobStatus
 
+from finjobs.queue.catalogue import JobKind
 from finjobs.queue.registry import FAILURE_TTL, RESULT_TTL, RETRY_INTERVALS, JsonJob, fetch_job, get_queue
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -57,3 +58,8 @@ def enqueue(
     )
     assert isinstance(job, JsonJob)
     return job
+
+
+def enqueue_job(connection: Redis, kind: JobKind, *args: Any, **kwargs: Any) -> JsonJob:
+    """`enqueue` for a catalogued job: its queue and path come from finjobs.queue.catalogue."""
+    return enqueue(connection, kind.queue, kind.path, *args, **kwargs)

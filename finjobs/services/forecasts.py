@@ -27,6 +27,7 @@ from finjobs.domain import recurring as rc
 from finjobs.domain.money import to_minor
 from finjobs.errors import InputError, NotFound
 from finjobs.queue import keys
+from finjobs.queue.catalogue import FORECAST_CATEGORY, FORECAST_SPENDING
 from finjobs.queue.enqueue import enqueue
 from finjobs.queue.registry import fetch_job
 
@@ -40,9 +41,9 @@ KIND_SPENDING = "spending"
 KIND_CATEGORY = "category"
 KINDS = (KIND_SPENDING, KIND_CATEGORY)
 
-JOB_SPENDING = "finjobs.jobs.forecasts.forecast_spending"
-JOB_CATEGORY = "finjobs.jobs.forecasts.forecast_category"
-QUEUE = "forecast-compute"
+JOB_SPENDING = FORECAST_SPENDING.path
+JOB_CATEGORY = FORECAST_CATEGORY.path
+QUEUE = FORECAST_SPENDING.queue
 
 _LIVE = {"queued", "started", "scheduled", "deferred"}
 _IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit

@@ -48,7 +48,8 @@ from finjobs.domain.statements import (
 )
 from finjobs.errors import InputError, NotFound
 from finjobs.queue import keys
-from finjobs.queue.enqueue import enqueue
+from finjobs.queue.catalogue import IMPORT
+from finjobs.queue.enqueue import enqueue_job
 from finjobs.queue.registry import JsonJob, fetch_job
 from finjobs.services.categories import rule_set
 from finjobs.services.statement_choices import date_order_fallback
@@ -60,7 +61,7 @@ PROGRESS_SECONDS = 1.0
 
 
 def import_job_id(import_id: int) -> str:
-    return f"import-{import_id}"
+    return IMPORT.job_id(import_id=import_id)
 
 
 # ------------------------------------------------------------------------------------------ accept
@@ -139,10 +140,9 @@ def accept_import(
 
 
 def enqueue_import(redis: Redis, import_id: int) -> JsonJob:
-    return enqueue(
+    return enqueue_job(
         redis,
-        "csv-import",
-        "finjobs.jobs.imports.run_import",
+        IMPORT,
         import_id,
         job_id=import_job_id(import_id),
         description=f"csv import {import_id}",

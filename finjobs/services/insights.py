@@ -286,19 +286,19 @@ def insight_job_ids(
     session: Session, redis: Redis, *, slot: dt.datetime, user_ids: Sequence[int] | None = None
 ) -> list[str]:
     """Enqueue one insight-generation job per user (all active users by default); returns the job ids."""
-    from finjobs.queue.enqueue import enqueue
+    from finjobs.queue.catalogue import INSIGHTS
+    from finjobs.queue.enqueue import enqueue_job
 
     today = slot.date()
     users = active_user_ids(session, today=today) if user_ids is None else list(user_ids)
     ids = []
     for uid in users:
-        job = enqueue(
+        job = enqueue_job(
             redis,
-            "insight-generation",
-            "finjobs.jobs.insights.generate",
+            INSIGHTS,
             int(uid),
             today.isoformat(),
-            job_id=f"insights-{slot:%Y%m%d}-{uid}",
+            job_id=INSIGHTS.job_id(slot=slot, user_id=uid),
             description=f"insights for user {uid} on {today.isoformat()}",
         )
         ids.append(job.id)

@@ -6,15 +6,15 @@ from __future__ import annotations
 from redis import Redis
 
 from finjobs.db.models import utcnow
-from finjobs.queue.enqueue import enqueue
+from finjobs.queue.catalogue import CLEANUP
+from finjobs.queue.enqueue import enqueue_job
 from finjobs.queue.registry import JsonJob
 
 
 def enqueue_cleanup(redis: Redis) -> JsonJob:
-    return enqueue(
+    return enqueue_job(
         redis,
-        "data-cleanup",
-        "finjobs.jobs.maintenance.cleanup",
-        job_id=f"cleanup-{utcnow():%Y%m%d}",
+        CLEANUP,
+        job_id=CLEANUP.job_id(day=utcnow()),
         description="data cleanup",
     )

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from finjobs.config import Settings
 from finjobs.db.models import AiInsight, Notification, User, utcnow
+from finjobs.queue.catalogue import NOTIFY
 from finjobs.services.insights import NewInsight, dialect_insert
 
 NOTIFY_SEVERITIES = frozenset({"warning", "critical"})
@@ -67,13 +68,13 @@ def configured_channels(settings: Settings) -> list[str]:
 
 
 def notification_job_id(insight_id: int, channel: str) -> str:
-    return f"notify-{insight_id}-{channel}"
+    return NOTIFY.job_id(insight_id=insight_id, channel=channel)
 
 
 def enqueue_notifications(redis: Redis, settings: Settings, insights: Sequence[NewInsight]) -> list[str]:
     """One notification job per (new warning/critical insight, configured channel). Call it after the
     transaction that created the insights has committed, so the job can always read its insight."""
-    from finjobs.queue.enqueue import enqueue
+    from finjobs.queue.enqueue import enqueue_job
 
     channels = configured_channels(settings)
     ids = []
@@ -81,10 +82,9 @@ def enqueue_notifications(redis: Redis, settings: Settings, insights: Sequence[N
         if ins.severity not in NOTIFY_SEVERITIES:
             continue
         for channel in channels:
-            job = enqueue(
+            job = enqueue_job(
                 redis,
-                "notification",
-                "finjobs.jobs.notifications.deliver",
+                NOTIFY,
                 ins.id,
                 channel,
                 job_id=notification_job_id(ins.id, channel),

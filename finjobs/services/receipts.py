@@ -21,6 +21,7 @@ from finjobs.db.models import Receipt, Transaction, Upload, User, utcnow
 from finjobs.domain.money import format_minor, from_minor, to_minor
 from finjobs.domain.receipts import MATCH_WINDOW_DAYS, TxnCandidate, match_transaction
 from finjobs.errors import InputError, NotFound
+from finjobs.queue.catalogue import RECEIPT_SCAN
 from finjobs.queue.enqueue import enqueue
 from finjobs.queue.registry import JsonJob
 
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OCR_QUEUE = "ocr-processing"
-SCAN_JOB = "finjobs.jobs.receipts.scan_receipt"  # a contract: `reconcile` enqueues accepted receipts with it
+OCR_QUEUE = RECEIPT_SCAN.queue
+SCAN_JOB = RECEIPT_SCAN.path  # a contract: `reconcile` enqueues accepted receipts with it
 RECEIPT_MAX_BYTES = MAX_IMAGE_BYTES  # FINJOBS_MAX_UPLOAD_BYTES may lower it
 RECEIPT_MAX_PIXELS = MAX_IMAGE_PIXELS
 RECENT_LIMIT = 20
@@ -47,7 +48,7 @@ class UnsupportedUpload(InputError):
 
 
 def receipt_job_id(receipt_id: int) -> str:
-    return f"receipt-{receipt_id}"
+    return RECEIPT_SCAN.job_id(receipt_id=receipt_id)
 
 
 def upload_limit(settings: Settings) -> int:

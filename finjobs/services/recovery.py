@@ -99,20 +99,21 @@ def reconcile_accepted(session: Session, redis: Redis) -> ReconcileReport:
     from sqlalchemy import select
 
     from finjobs.db.models import CsvImportLog, Receipt
-    from finjobs.queue.enqueue import enqueue
+    from finjobs.queue.catalogue import IMPORT, RECEIPT_SCAN
+    from finjobs.queue.enqueue import enqueue_job
     from finjobs.queue.registry import fetch_job
 
     report = ReconcileReport()
     kinds = (
-        (CsvImportLog, "import", "csv-import", "finjobs.jobs.imports.run_import", report.imports),
-        (Receipt, "receipt", "ocr-processing", "finjobs.jobs.receipts.scan_receipt", report.receipts),
+        (CsvImportLog, IMPORT, "import_id", report.imports),
+        (Receipt, RECEIPT_SCAN, "receipt_id", report.receipts),
     )
-    for model, prefix, queue, func, out in kinds:
+    for model, kind, id_field, out in kinds:
         ids = session.scalars(
             select(model.id).where(model.status.in_(("accepted", "running"))).order_by(model.id)
         ).all()
         for row_id in ids:
-            job_id = f"{prefix}-{row_id}"
+            job_id = kind.job_id(**{id_field: row_id})
             job = fetch_job(redis, job_id)
             status = job.get_status() if job is not None else None
             if status in _LIVE:
@@ -120,7 +121,7 @@ def reconcile_accepted(session: Session, redis: Redis) -> ReconcileReport:
             elif status == JobStatus.FAILED:
                 report.failed.append(job_id)
             else:
-                enqueue(redis, queue, func, row_id, job_id=job_id)
+                enqueue_job(redis, kind, row_id, job_id=job_id)
                 out.append(row_id)
     if report.imports or report.receipts:
         log.warning("reconcile re-enqueued imports %s, receipts %s", report.imports, report.receipts)

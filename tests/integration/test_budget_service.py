@@ -14,11 +14,11 @@ from finjobs.db.models import AiInsight
 from finjobs.db.models import Budget as BudgetRow
 from finjobs.queue import keys
 from finjobs.queue.registry import get_queue
+from finjobs.services.budget_queries import expense_sums_select
 from finjobs.services.budgets import (
     budget_statuses,
     enqueue_daily_budget_checks,
     evaluate_budgets,
-    expense_sums_select,
     spent_by_budget,
     user_chunks,
 )
@@ -414,7 +414,7 @@ def test_the_aggregate_reads_the_partial_expense_index(db_url: str) -> None:
     without statistics, ranks it level with ix_transactions_user_date (the pick follows the order
     the indexes were created in): either way each user's date window is searched, never the table."""
     from finjobs.db.engine import session_scope
-    from finjobs.services.budgets import _scope
+    from finjobs.services.budget_queries import _scope
 
     stmt_args = {"since": MARCH[0], "currencies": ["USD", "EUR"], "per_day": True}
     with session_scope(db_url) as s:

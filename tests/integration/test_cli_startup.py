@@ -1,0 +1,59 @@
+"""CLI start-up: the root --help imports no heavy library, and its lazy command table matches the commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from finjobs.cli.app import COMMANDS, load_command
+
+HEAVY = ("sqlalchemy", "prophet", "pytesseract", "rq", "redis", "flask", "numpy", "pandas")
+
+PROBE = """
+import json, sys
+from finjobs.cli import main
+sys.argv = ["finjobs", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print("\\n" + json.dumps({"code": code, "heavy": sorted({m.split(".")[0] for m in sys.modules} & set(%r))}))
+"""
+
+
+def _probe(args: list[str]) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE % (HEAVY,), json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["stdout"] = out.stdout
+    return result
+
+
+def test_root_help_imports_no_heavy_library() -> None:
+    result = _probe(["--help"])
+    assert result["code"] == 0
+    assert result["heavy"] == []
+    for name in COMMANDS:
+        assert f" {name} " in str(result["stdout"])
+
+
+def test_a_command_still_loads_its_libraries() -> None:
+    # The probe itself is sound: asking for a database command's help does load SQLAlchemy.
+    result = _probe(["db", "upgrade", "--help"])
+    assert result["code"] == 0
+    assert "sqlalchemy" in result["heavy"]
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_table_summary_matches_the_loaded_command(name: str) -> None:
+    command = load_command(name)
+    assert command.name == name
+    assert " ".join((command.help or "").split()).startswith(" ".join(COMMANDS[name].help.split()))
