@@ -58,7 +58,7 @@ COMMANDS: dict[str, Entry] = {
         "demo",
         "Database, a demo user, a bank CSV import (and its re-import), a receipt, a "
         "forecast, budgets and insights, the cleanup job and the status view, through real worker "
-        "processes.",
+        "processes; then the console's address and an operator token.",
     ),
     "web": Entry("web", "web", "Serve the status API for development."),
     "db": Entry("db", "app", "Database schema."),
