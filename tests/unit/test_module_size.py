@@ -6,17 +6,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 600
-# Being restructured by issues 17/18 (the same files pyproject.toml waives C901 for); remove on landing.
+# Still over the limit, each with its reason; a waiver whose file shrank below the limit fails below.
 WAIVED = {
-    "finjobs/domain/receipts.py",
-    "finjobs/adapters/ocr.py",
-    "finjobs/domain/statements.py",
-    "finjobs/services/imports.py",
-    "finjobs/services/forecasts.py",
-    "finjobs/domain/forecasting.py",
-    "finjobs/domain/recurring.py",
-    "scripts/make_receipts.py",
-    "scripts/eval_recurring.py",
+    "finjobs/domain/statements.py",  # the CSV stages are split out; the hot row parser and presets remain
+    "finjobs/services/imports.py",  # the bulk loader's move to db/ has not landed yet
+    "scripts/make_receipts.py",  # a stand-alone synthetic receipt generator, kept apart from finjobs
 }
 
 
@@ -28,3 +22,4 @@ def test_modules_stay_under_the_line_limit() -> None:
         if (n := len(p.read_text(encoding="utf-8").splitlines())) >= MAX_LINES
     }
     assert {path: n for path, n in long.items() if path not in WAIVED} == {}
+    assert sorted(WAIVED - set(long)) == [], "these files are under the limit now: drop their waiver"
