@@ -95,8 +95,7 @@ class Stack:
         py = sys.executable
         self.spawn("worker-imports", py, "-m", "finjobs", "worker", "csv-import", "-c", "2")
         self.spawn("worker-ocr", py, "-m", "finjobs", "worker", "ocr-processing", "-c", "1")
-        if _has_command("scheduler"):
-            self.spawn("scheduler", py, "-m", "finjobs", "scheduler")
+        self.spawn("scheduler", py, "-m", "finjobs", "scheduler")
         if web:
             self.web_ports = self.web_ports or [free_port(), free_port()]
             for i, port in enumerate(self.web_ports):
@@ -137,12 +136,6 @@ class Stack:
         self.redis_server.destroy()
 
 
-def _has_command(name: str) -> bool:
-    from finjobs.cli.app import app
-
-    return any(c.name == name for c in app.registered_commands)
-
-
 def _wait_http(url: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -155,13 +148,9 @@ def _wait_http(url: str, timeout: float) -> None:
 
 
 def reconcile(stack: Stack) -> None:
-    if _has_command("reconcile"):
-        subprocess.run(
-            [sys.executable, "-m", "finjobs", "reconcile"],
-            env=stack.env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    subprocess.run(
+        [sys.executable, "-m", "finjobs", "reconcile"], env=stack.env, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def new_user(stack: Stack, email: str) -> tuple[int, str]:
