@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 # The payee normalisation, one table: each step (why, regex, replacement) runs in order on the
-# casefolded description. Card-number masks, dates/times, and the terminal's prefix words go; then the
+# lower-cased description. Card-number masks, dates/times, and the terminal's prefix words go; then the
 # payee is the words before the first token holding a digit (a store number, reference or date), so
 # 'TESCO STORES 3297 LONDON 12/03' and 'POS TESCO STORES 1234' are both the payee 'tesco stores'.
 PAYEE_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -37,7 +37,7 @@ _MIN_KEY = 3  # a shorter key ('bp') would match too much as a learnt pattern: k
 
 def payee_key(description: str) -> str:
     """The payee learnt categories key on (see PAYEE_RULES); '' when nothing payee-like is left."""
-    s = description.casefold()
+    s = description.lower()  # as SQL lower() and RuleSet see it (casefold differs: µ, ß)
     for _why, rx, repl in PAYEE_RULES:
         s = rx.sub(repl, s)
     return " ".join(s.split())
