@@ -20,14 +20,9 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from finjobs.db.models import Category, CategoryRule, Transaction, User
-from finjobs.domain.category_rules import Rule, RuleSet
+from finjobs.domain.category_rules import Rule, RuleSet, learnt_pattern
 from finjobs.domain.money import to_minor
 from finjobs.errors import InputError, NotFound
-
-
-def normalised_payee(description: str) -> str:
-    """The payee as rules see it: the stored description lower-cased (as SQL lower() does)."""
-    return description.lower()
 
 
 def like_pattern(match: str) -> str:
@@ -43,11 +38,6 @@ def like_pattern(match: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
-
-
-def _literal(value: str) -> str:
-    """`value` as a LIKE pattern that matches only itself."""
-    return "".join("\\" + ch if ch in "%_\\" else ch for ch in value)
 
 
 def category_id(session: Session, user_id: int, name: str) -> int:
@@ -132,13 +122,14 @@ def list_rules(session: Session, user_id: int) -> list[dict[str, Any]]:
 
 def categorise(session: Session, user_id: int, transaction_id: int, category: str) -> dict[str, Any]:
     """Set one transaction's category and learn it: the next import of the same normalised payee gets
-    that category (a learnt rule, replacing an earlier one for that payee)."""
+    that category (a learnt rule, replacing an earlier one for that payee; the payee is
+    domain/category_rules.payee_key, so store numbers, card masks and dates do not split it)."""
     txn = session.get(Transaction, transaction_id)
     if txn is None or txn.user_id != user_id:
         raise NotFound(f"no transaction {transaction_id}")
     cid = category_id(session, user_id, category)
     txn.category_id = cid
-    pattern = _literal(normalised_payee(txn.description))
+    pattern = learnt_pattern(txn.description)
     learnt = session.scalar(
         select(CategoryRule).where(
             CategoryRule.user_id == user_id, CategoryRule.kind == "learnt", CategoryRule.pattern == pattern

@@ -160,3 +160,35 @@ def test_the_api_recategorises_and_the_next_import_learns_it(stack: Stack, tmp_p
     assert client.put(url, json={}, headers=auth).status_code in {400, 422}
     import_csv(stack, tmp_path / "b.csv", "Date,Description,Amount\n2026-11-09,JOE'S DINER,-9.50\n")
     assert categories_by_description(stack) == {"Joe's Diner": "Dining", "JOE'S DINER": "Dining"}
+
+
+def test_a_learnt_payee_ignores_store_numbers_dates_and_card_prefixes(stack: Stack, tmp_path: Path) -> None:
+    with stack.session() as s:
+        create_user(s, EMAIL)
+    import_csv(
+        stack,
+        tmp_path / "a.csv",
+        "Date,Description,Amount\n2026-11-01,TESCO STORES 3297 LONDON 12/03,-9.10\n",
+    )
+    with stack.session() as s:
+        tesco = s.scalar(select(Transaction.id).where(Transaction.description.like("TESCO STORES 3297%")))
+    learnt = cli_json("transactions", "categorise", str(tesco), "Groceries")["learnt"]
+    import_csv(
+        stack,
+        tmp_path / "b.csv",
+        "Date,Description,Amount\n"
+        "2026-11-08,TESCO STORES 1234,-4.00\n"
+        "2026-11-08,CARD PURCHASE TESCO STORES ****5521 08/11,-6.00\n"
+        "2026-11-08,SAINSBURYS 0031,-3.00\n",
+    )
+    got = categories_by_description(stack)
+    assert got["TESCO STORES 1234"] == "Groceries"
+    assert got["CARD PURCHASE TESCO STORES ****5521 08/11"] == "Groceries"
+    assert got["SAINSBURYS 0031"] is None
+    with stack.session() as s:
+        other = s.scalar(select(Transaction.id).where(Transaction.description == "TESCO STORES 1234"))
+    assert (
+        cli_json("transactions", "categorise", str(other), "Food")["learnt"] == learnt
+    )  # one payee, one rule
+    rules = cli_json("rules", "list", "--user", EMAIL)["rules"]
+    assert [(r["kind"], r["category"]) for r in rules] == [("learnt", "Food")]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from finjobs.domain.category_rules import Rule, RuleSet, like_regex
-from finjobs.services.categories import _literal, like_pattern
+from finjobs.domain.category_rules import Rule, RuleSet, like_regex, literal
+from finjobs.services.categories import like_pattern
 
 
 def test_like_patterns_mean_what_sql_like_means() -> None:
     assert like_regex(like_pattern("TESCO*")).fullmatch("tesco metro 12")
     assert not like_regex(like_pattern("TESCO*")).fullmatch("my tesco")
     assert like_regex(like_pattern("*amazon?mk*")).fullmatch("www.amazon mktplace")
-    assert like_regex(_literal("100% juice_bar")).fullmatch("100% juice_bar")
-    assert not like_regex(_literal("100% juice_bar")).fullmatch("100x juiceXbar")
+    assert like_regex(literal("100% juice_bar")).fullmatch("100% juice_bar")
+    assert not like_regex(literal("100% juice_bar")).fullmatch("100x juiceXbar")
 
 
 def test_the_first_rule_that_fits_the_amount_wins() -> None:
