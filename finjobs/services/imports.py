@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -52,6 +53,7 @@ FINAL = {"completed", "rejected", "failed", "undone"}
 MAX_ERRORS_KEPT = 1000  # skipped-row reasons stored per import; the counts are always exact
 PROGRESS_ROWS = 1000
 PROGRESS_SECONDS = 1.0
+CATEGORISED_BY = ("rule", "file", "learnt")  # summary()["categorised"]: rows given a category, by source
 
 
 def import_job_id(import_id: int) -> str:
@@ -284,16 +286,17 @@ def run_import(
     try:
         with get_engine(url).begin() as conn:
             rows = read()
-            keyed = _keyed(_counted(rows, counts, errors, progress), account, rules)
+            categorised: Counter[str] = Counter()
+            keyed = _keyed(_counted(rows, counts, errors, progress), account, rules, categorised)
             parsed = ProducedInChild(
                 bulk_load.prepared(batches(keyed, CHUNK_ROWS), dialect=conn.dialect.name),
-                summary=lambda: (counts.processed, counts.skipped, errors),
+                summary=lambda: (counts.processed, counts.skipped, errors, dict(categorised)),
             )
             staged, counts.imported = bulk_load.load(
                 conn, parsed, user_id=user_id, account=account, import_id=import_id
             )
             # the counting ran in the parser's process: take its figures
-            counts.processed, counts.skipped, errors[:] = parsed.summary
+            counts.processed, counts.skipped, errors[:], by_source = parsed.summary
             counts.duplicates = staged - counts.imported
             counts.total = counts.processed
             conn.execute(
@@ -307,6 +310,7 @@ def run_import(
                     skipped=counts.skipped,
                     duplicates=counts.duplicates,
                     errors=errors,
+                    categorised={k: by_source.get(k, 0) for k in CATEGORISED_BY},
                     finished_at=utcnow(),
                     error_message=None,
                 )
@@ -400,13 +404,25 @@ class _Progress:
 # only loads the chunks (db/bulk_load.load), all in the one transaction.
 
 
-def _keyed(rows: Iterable[StatementRow], account: str, rules: RuleSet | None = None) -> Iterator[Keyed]:
-    """Each row with its base fingerprint key and its category: the file's, else the rules'."""
+def _keyed(
+    rows: Iterable[StatementRow],
+    account: str,
+    rules: RuleSet | None = None,
+    categorised: Counter[str] | None = None,
+) -> Iterator[Keyed]:
+    """Each row with its base fingerprint key and its category: the file's, else the rules'. Counts in
+    `categorised` the rows categorised by the file ("file"), a rule ("rule"), a learnt payee ("learnt")."""
     key = base_keyer(account)
-    by_rule = rules.category if rules is not None else lambda description, amount: ""
+    tally = categorised if categorised is not None else Counter()
+    match = rules.match if rules is not None else lambda description, amount: None
     for r in rows:
         base = key(r.date, r.amount_minor, r.currency, r.description, r.ref)
-        category = r.category or by_rule(r.description, r.amount_minor)
+        category = r.category or ""
+        if category:
+            tally["file"] += 1
+        elif (rule := match(r.description, r.amount_minor)) is not None:
+            category = rule.category
+            tally["learnt" if rule.learnt else "rule"] += 1
         yield (r.date, base, r.date.isoformat(), r.amount_minor, r.currency, r.description, category)
 
 
@@ -425,6 +441,7 @@ def summary(log: CsvImportLog) -> dict[str, Any]:
         "skipped": log.skipped,
         "duplicates": log.duplicates,
         "errors": (log.errors or [])[:50],
+        "categorised": dict(log.categorised) if log.categorised is not None else None,
         "error_message": log.error_message,
         "attempts": log.attempts,
         "job_id": import_job_id(log.id),
