@@ -35,12 +35,13 @@ import redis as redis_lib
 from sqlalchemy import select, text
 
 from finjobs.config import Settings
+from finjobs.db.bulk_load import SQLITE_LOAD_CACHE_KIB
 from finjobs.db.engine import session_scope
 from finjobs.db.migrate import upgrade
 from finjobs.db.models import CsvImportLog, User
 from finjobs.devservers import PostgresServer, RedisServer
 from finjobs.sample_data import write_csv
-from finjobs.services.imports import SQLITE_LOAD_CACHE_KIB, accept_import, enqueue_import
+from finjobs.services.imports import accept_import, enqueue_import
 from finjobs.services.users import create_user
 
 

@@ -155,6 +155,8 @@ def _line(doc: dict[str, Any]) -> str:
     counts = " ".join(
         f"{k}={doc.get(k)}" for k in ("processed", "imported", "skipped", "duplicates") if k in doc
     )
+    if by := doc.get("categorised"):
+        counts += " categorised " + " ".join(f"by_{k}={n}" for k, n in by.items())
     tail = f" ({doc['error_message']})" if doc.get("error_message") else ""
     tail += "".join(f" [assumed: {a}]" for a in doc.get("assumptions") or [])
     return f"import {doc['id']}: {doc['status']} {counts}{tail}"

@@ -63,6 +63,7 @@ class Rule:
     category: str
     min_minor: int | None = None
     max_minor: int | None = None
+    learnt: bool = False  # learnt from a re-categorised payee, not written by the user
 
     def fits(self, amount_minor: int) -> bool:
         return (self.min_minor is None or amount_minor >= self.min_minor) and (
@@ -97,6 +98,11 @@ class RuleSet:
         self._compiled = [like_regex(r.pattern) for r in self.rules]
 
     def category(self, description: str, amount_minor: int) -> str:
+        rule = self.match(description, amount_minor)
+        return rule.category if rule is not None else ""
+
+    def match(self, description: str, amount_minor: int) -> Rule | None:
+        """The first rule that applies to the description and amount, None when none does."""
         found = self._candidates.get(description)
         if found is None:
             text = description.lower()
@@ -104,5 +110,5 @@ class RuleSet:
             self._candidates[description] = found
         for rule in found:
             if rule.fits(amount_minor):
-                return rule.category
-        return ""
+                return rule
+        return None

@@ -147,7 +147,13 @@ def rule_set(session: Session, user_id: int, account: str) -> RuleSet | None:
     """The user's rules for an import into `account`, in the order they apply (learnt first, then
     oldest first), for the import's parser; None when the user has none."""
     rows = session.execute(
-        select(CategoryRule.pattern, Category.name, CategoryRule.min_minor, CategoryRule.max_minor)
+        select(
+            CategoryRule.pattern,
+            Category.name,
+            CategoryRule.min_minor,
+            CategoryRule.max_minor,
+            CategoryRule.kind == "learnt",
+        )
         .join(Category, Category.id == CategoryRule.category_id)
         .where(
             CategoryRule.user_id == user_id,
@@ -155,7 +161,7 @@ def rule_set(session: Session, user_id: int, account: str) -> RuleSet | None:
         )
         .order_by((CategoryRule.kind != "learnt"), CategoryRule.id)
     ).all()
-    return RuleSet(tuple(Rule(*row) for row in rows)) if rows else None
+    return RuleSet(tuple(Rule(p, c, lo, hi, bool(learnt)) for p, c, lo, hi, learnt in rows)) if rows else None
 
 
 _MATCHES = (

@@ -8,33 +8,27 @@ inserted with ON CONFLICT DO NOTHING, so a retry, a replay or an overlapping exp
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import datetime as dt
-import gc
 import hashlib
-import io
-import multiprocessing
-import pickle
 import re
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any
 
 from redis import Redis
-from sqlalchemy import Connection, delete, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from finjobs.adapters.statement_files import structured_reader
 from finjobs.config import Settings
+from finjobs.db import bulk_load
 from finjobs.db.blobs import upload_opener
+from finjobs.db.bulk_load import CHUNK_ROWS, Keyed
 from finjobs.db.engine import get_engine, session_scope
 from finjobs.db.models import CsvImportLog, ImportPreset, Transaction, Upload, utcnow
 from finjobs.domain.category_rules import RuleSet
-from finjobs.domain.fingerprints import Occurrences, base_keyer
+from finjobs.domain.fingerprints import base_keyer
 from finjobs.domain.statements import (
     ACCOUNT_TYPES,
     PRESETS,
@@ -52,12 +46,14 @@ from finjobs.queue.catalogue import IMPORT
 from finjobs.queue.enqueue import enqueue_job
 from finjobs.queue.registry import JsonJob, fetch_job
 from finjobs.services.categories import rule_set
+from finjobs.services.forked import ProducedInChild, batches
 from finjobs.services.statement_choices import date_order_fallback
 
 FINAL = {"completed", "rejected", "failed", "undone"}
 MAX_ERRORS_KEPT = 1000  # skipped-row reasons stored per import; the counts are always exact
 PROGRESS_ROWS = 1000
 PROGRESS_SECONDS = 1.0
+CATEGORISED_BY = ("rule", "file", "learnt")  # summary()["categorised"]: rows given a category, by source
 
 
 def import_job_id(import_id: int) -> str:
@@ -290,16 +286,17 @@ def run_import(
     try:
         with get_engine(url).begin() as conn:
             rows = read()
-            keyed = _keyed(_counted(rows, counts, errors, progress), account, rules)
-            parsed = _ParsedInChild(
-                _prepared(_batches(keyed, CHUNK_ROWS), pg=conn.dialect.name == "postgresql"),
-                summary=lambda: (counts.processed, counts.skipped, errors),
+            categorised: Counter[str] = Counter()
+            keyed = _keyed(_counted(rows, counts, errors, progress), account, rules, categorised)
+            parsed = ProducedInChild(
+                bulk_load.prepared(batches(keyed, CHUNK_ROWS), dialect=conn.dialect.name),
+                summary=lambda: (counts.processed, counts.skipped, errors, dict(categorised)),
             )
-            staged, counts.imported = _load(
+            staged, counts.imported = bulk_load.load(
                 conn, parsed, user_id=user_id, account=account, import_id=import_id
             )
             # the counting ran in the parser's process: take its figures
-            counts.processed, counts.skipped, errors[:] = parsed.summary
+            counts.processed, counts.skipped, errors[:], by_source = parsed.summary
             counts.duplicates = staged - counts.imported
             counts.total = counts.processed
             conn.execute(
@@ -313,6 +310,7 @@ def run_import(
                     skipped=counts.skipped,
                     duplicates=counts.duplicates,
                     errors=errors,
+                    categorised={k: by_source.get(k, 0) for k in CATEGORISED_BY},
                     finished_at=utcnow(),
                     error_message=None,
                 )
@@ -401,239 +399,31 @@ class _Progress:
             self.report(self.counts)
 
 
-# loading: a parser process (_ParsedInChild) reads, normalises and keys the rows, numbers identical
-# rows (Occurrences; the counts it drops go to a temporary file) and builds each chunk as the database
-# takes it (PostgreSQL: COPY text; SQLite: parameter rows). This process only loads the chunks, with ON
-# CONFLICT DO NOTHING (PostgreSQL: COPY into a staging table, then INSERT ... SELECT; SQLite: one
-# executemany), all in the one transaction. The database works on chunk k while the parser prepares
-# chunk k+1, so an import costs about max(parse, insert) rather than their sum, and the inserting
-# side does no per-row Python.
-
-CHUNK_ROWS = 20_000
-SQLITE_LOAD_CACHE_KIB = 65_536
-SQLITE_DEFAULT_CACHE = -2000  # SQLite's compiled-in default (2 MiB)
-# date, base key, ISO date, amount, currency, description, category ('' for none)
-Keyed = tuple[dt.date, str, str, int, str, str, str]
-Chunk = tuple[int, Any]  # rows in it, and what the database takes: COPY text or parameter rows
-T = TypeVar("T")
+# loading: a forked parser (services/forked.py) reads, normalises, keys and categorises the rows and
+# db/bulk_load.py numbers identical rows and builds each chunk as the database takes it; this process
+# only loads the chunks (db/bulk_load.load), all in the one transaction.
 
 
-def _keyed(rows: Iterable[StatementRow], account: str, rules: RuleSet | None = None) -> Iterator[Keyed]:
-    """Each row with its base fingerprint key and its category: the file's, else the rules'."""
+def _keyed(
+    rows: Iterable[StatementRow],
+    account: str,
+    rules: RuleSet | None = None,
+    categorised: Counter[str] | None = None,
+) -> Iterator[Keyed]:
+    """Each row with its base fingerprint key and its category: the file's, else the rules'. Counts in
+    `categorised` the rows categorised by the file ("file"), a rule ("rule"), a learnt payee ("learnt")."""
     key = base_keyer(account)
-    by_rule = rules.category if rules is not None else lambda description, amount: ""
+    tally = categorised if categorised is not None else Counter()
+    match = rules.match if rules is not None else lambda description, amount: None
     for r in rows:
         base = key(r.date, r.amount_minor, r.currency, r.description, r.ref)
-        category = r.category or by_rule(r.description, r.amount_minor)
+        category = r.category or ""
+        if category:
+            tally["file"] += 1
+        elif (rule := match(r.description, r.amount_minor)) is not None:
+            category = rule.category
+            tally["learnt" if rule.learnt else "rule"] += 1
         yield (r.date, base, r.date.isoformat(), r.amount_minor, r.currency, r.description, category)
-
-
-def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-class _Spilled:
-    """The counts Occurrences dropped, by date, in a private temporary SQLite database (on disk and
-    deleted when closed, so memory stays bounded however big the file): one row per dropped date, read
-    back only when an out-of-order file meets that date again."""
-
-    def __init__(self) -> None:
-        self.db = sqlite3.connect("")  # "" = a private temporary database
-        self.db.execute("CREATE TABLE spilled (date TEXT PRIMARY KEY, counts BLOB)")
-
-    def put(self, dropped: dict[dt.date, Counter[str]]) -> None:
-        self.db.executemany(
-            "INSERT OR REPLACE INTO spilled VALUES (?, ?)",
-            [(d.isoformat(), pickle.dumps(dict(c), pickle.HIGHEST_PROTOCOL)) for d, c in dropped.items()],
-        )
-
-    def load_into(self, occurrences: Occurrences, dates: set[dt.date]) -> None:
-        for date in dates:
-            (blob,) = self.db.execute(
-                "SELECT counts FROM spilled WHERE date = ?", (date.isoformat(),)
-            ).fetchone()
-            occurrences.load(date, pickle.loads(blob))
-
-    def close(self) -> None:
-        self.db.close()
-
-
-def _prepared(chunks: Iterable[list[Keyed]], *, pg: bool) -> Iterator[Chunk]:
-    """Each chunk numbered among the identical rows of the file and built for the database: for
-    PostgreSQL the COPY text of (fingerprint, date, amount, currency, description), for SQLite the
-    parameter rows (date, amount, currency, description, fingerprint) of the INSERT. Runs in the
-    parser process."""
-    occurrences = Occurrences()
-    spilled = _Spilled()
-    try:
-        for chunk in chunks:
-            if missing := occurrences.missing({r[0] for r in chunk}):
-                spilled.load_into(occurrences, missing)
-            number = occurrences.number
-            if pg:
-                buf = io.StringIO()  # COPY csv with every string quoted: '' stays '' and never NULL
-                csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
-                    (f"{base}:{number(date, base)}", iso, amount, ccy, desc, cat)
-                    for date, base, iso, amount, ccy, desc, cat in chunk
-                )
-                data: Any = buf.getvalue()
-            else:
-                data = [
-                    (iso, amount, ccy, desc, f"{base}:{number(date, base)}", cat)
-                    for date, base, iso, amount, ccy, desc, cat in chunk
-                ]
-            if dropped := occurrences.end_chunk():
-                spilled.put(dropped)
-            yield len(chunk), data
-    finally:
-        spilled.close()
-
-
-class _ParsedInChild(Generic[T]):
-    """The items of `items`, produced in a forked child process: parsing has its own interpreter lock
-    there, so it runs truly alongside the inserts (a thread measured 1.4x slower on SQLite, where both
-    sides are Python). The pipe holds little, so the child is at most about an item ahead and memory
-    stays bounded. After the last item the child sends `summary()` (what the iteration counted), kept
-    in `.summary`. An exception in the child (an InputError part-way through the file, a database
-    error) is raised here. The child dies with its parent: its next send fails; leaving early ends it.
-    The child touches only what it opens itself (engines are per process) and exits without cleanup,
-    so the parent's open transaction is never disturbed."""
-
-    def __init__(self, items: Iterator[T], *, summary: Callable[[], Any]) -> None:
-        self.items, self.make_summary = items, summary
-        self.summary: Any = None
-
-    def _produce(self, receive: Any, send: Any) -> None:
-        receive.close()  # only the parent reads: with the parent gone, a send then fails at once
-        try:
-            for item in self.items:
-                send.send(("item", item))
-            send.send(("end", self.make_summary()))
-        except BaseException as exc:
-            try:
-                send.send(("error", exc))
-            except Exception:  # unpicklable, or the parent is gone
-                with contextlib.suppress(Exception):
-                    send.send(("error", RuntimeError(f"import parser: {type(exc).__name__}: {exc}")))
-
-    def __iter__(self) -> Iterator[T]:
-        ctx = multiprocessing.get_context("fork")
-        receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=self._produce, args=(receive, send), name="import-parser", daemon=True)
-        gc.freeze()  # the child's collector then leaves the inherited heap alone: fewer pages copied
-        try:
-            child.start()
-        finally:
-            gc.unfreeze()
-        send.close()
-        try:
-            while True:
-                try:
-                    kind, payload = receive.recv()
-                except EOFError:
-                    raise RuntimeError(f"import parser died (exit code {child.exitcode})") from None
-                if kind == "item":
-                    yield payload
-                elif kind == "end":
-                    self.summary = payload
-                    return
-                else:
-                    raise payload
-        finally:
-            receive.close()
-            if child.is_alive():
-                child.terminate()
-            child.join()
-
-
-def _sql_text(value: str) -> str:
-    """A SQL string literal: quotes doubled (SQL has no backslash escapes); accept_import refuses
-    control characters in account names, NUL included."""
-    if "\x00" in value:
-        raise ValueError("a SQL literal cannot hold NUL")
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _load(
-    conn: Connection, chunks: Iterable[Chunk], *, user_id: int, account: str, import_id: int
-) -> tuple[int, int]:
-    """Insert every prepared chunk (see _prepared); returns (rows read, rows inserted)."""
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    read = inserted = 0
-    if conn.dialect.name != "postgresql":
-        cur = raw.cursor()
-        # the default 2 MiB page cache makes every insert into the fingerprint index (random keys)
-        # page out: 64 MiB measured 1.35x faster on 1M rows (scripts/bench_import.py); this connection
-        # only, and only while it loads
-        cur.execute(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
-        # The import's constants are written into the statement, so each row binds 5 values, not 9:
-        # binding is a tenth of a SQLite import's inserting side.
-        stamp = utcnow().replace(tzinfo=None).isoformat(sep=" ")  # as SQLAlchemy stores a DateTime
-        sql = (
-            "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
-            f"fingerprint, category_id, import_id, status, created_at) VALUES ({int(user_id)}, "
-            f"{_sql_text(account)}, ?, ?, ?, ?, ?, (SELECT id FROM categories WHERE user_id = {int(user_id)} "
-            f"AND name = ?), {int(import_id)}, 'posted', {_sql_text(stamp)}) "
-            "ON CONFLICT (user_id, fingerprint) DO NOTHING"
-        )
-        new_category = (
-            f"INSERT INTO categories (user_id, name) VALUES ({int(user_id)}, ?) "
-            "ON CONFLICT (user_id, name) DO NOTHING"
-        )
-        try:
-            for n, params in chunks:
-                read += n
-                if names := {p[5] for p in params if p[5]}:
-                    cur.executemany(new_category, [(name,) for name in sorted(names)])
-                cur.executemany(sql, params)
-                inserted += max(cur.rowcount, 0)
-        finally:
-            with contextlib.suppress(Exception):
-                cur.execute(f"PRAGMA cache_size = {SQLITE_DEFAULT_CACHE}")
-        return read, inserted
-    conn.execute(
-        text(
-            "CREATE TEMP TABLE import_staging (fingerprint text, date date, amount_minor bigint, "
-            "currency text, description text, category text) ON COMMIT DROP"
-        )
-    )
-    insert = text(
-        "INSERT INTO transactions (user_id, account, date, amount_minor, currency, description, "
-        "fingerprint, category_id, import_id, status, created_at) SELECT :user_id, :account, s.date, "
-        "s.amount_minor, s.currency, s.description, s.fingerprint, c.id, :import_id, 'posted', :now "
-        "FROM import_staging s LEFT JOIN categories c ON c.user_id = :user_id AND c.name = s.category "
-        "AND s.category <> '' ON CONFLICT (user_id, fingerprint) DO NOTHING"
-    )
-    new_categories = text(
-        "INSERT INTO categories (user_id, name) SELECT DISTINCT :user_id, category FROM import_staging "
-        "WHERE category <> '' ON CONFLICT (user_id, name) DO NOTHING"
-    )
-    values = {
-        "user_id": user_id,
-        "account": account,
-        "import_id": import_id,
-        "now": utcnow().replace(tzinfo=None),
-    }
-    for n, copy_text in chunks:
-        read += n
-        copy_sql = (
-            "COPY import_staging (fingerprint, date, amount_minor, currency, description, category) "
-            "FROM STDIN (FORMAT csv)"
-        )
-        with raw.cursor() as cur, cur.copy(copy_sql) as copy:
-            copy.write(copy_text)
-        conn.execute(new_categories, {"user_id": user_id})
-        inserted += int(conn.execute(insert, values).rowcount or 0)
-        conn.execute(text("TRUNCATE import_staging"))
-    return read, inserted
 
 
 # ------------------------------------------------------------------------------- status, list, undo
@@ -651,6 +441,7 @@ def summary(log: CsvImportLog) -> dict[str, Any]:
         "skipped": log.skipped,
         "duplicates": log.duplicates,
         "errors": (log.errors or [])[:50],
+        "categorised": dict(log.categorised) if log.categorised is not None else None,
         "error_message": log.error_message,
         "attempts": log.attempts,
         "job_id": import_job_id(log.id),

@@ -98,6 +98,11 @@ _IMPORT = {
                 "properties": {"line": {"type": ["integer", "null"]}, "reason": {"type": "string"}},
             },
         },
+        "categorised": {
+            "type": ["object", "null"],
+            "description": "rows categorised by a rule, by the file's Category column, by a learnt payee",
+            "properties": {k: {"type": "integer"} for k in ("rule", "file", "learnt")},
+        },
         "error_message": {"type": ["string", "null"]},
         "attempts": {"type": "integer"},
         "job_id": {"type": "string"},

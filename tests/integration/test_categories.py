@@ -78,12 +78,16 @@ def test_rules_and_a_learnt_recategorisation_categorise_a_new_import(stack: Stac
     cli_json("rules", "add", "--user", EMAIL, "--match", "*amazon*", "--category", "Shopping")
     cli_json("rules", "add", "--user", EMAIL, "--match", "ATM*", "--category", "Cash", "--account", "cash")
     first = "Date,Description,Amount\n2026-11-01,Corner Cafe,-3.20\n2026-11-01,ATM 1,-20.00\n"
-    import_csv(stack, tmp_path / "first.csv", first)
+    assert import_csv(stack, tmp_path / "first.csv", first)["categorised"] == {
+        "rule": 0,
+        "file": 0,
+        "learnt": 0,
+    }
     with stack.session() as s:
         cafe = s.scalar(select(Transaction.id).where(Transaction.description == "Corner Cafe"))
     assert categories_by_description(stack)["ATM 1"] is None  # the rule is for the account "cash"
     cli_json("transactions", "categorise", str(cafe), "Coffee")
-    import_csv(
+    second = import_csv(
         stack,
         tmp_path / "second.csv",
         "Date,Description,Amount,Category\n"
@@ -94,6 +98,10 @@ def test_rules_and_a_learnt_recategorisation_categorise_a_new_import(stack: Stac
         "2026-11-06,TESCO EXPRESS,-7.00,Treats\n"
         "2026-11-06,Unknown shop,-1.00,\n",
     )
+    # tesco metro and both AMAZON rows by a rule, CORNER CAFE by the learnt payee, TESCO EXPRESS by the file
+    assert second["categorised"] == {"rule": 3, "file": 1, "learnt": 1}
+    shown = runner.invoke(app, ["import", "status", str(second["id"])])
+    assert "categorised by_rule=3 by_file=1 by_learnt=1" in " ".join(shown.stdout.split()), shown.output
     got = categories_by_description(stack)
     assert got["tesco metro"] == "Groceries"
     assert got["AMAZON MKTPLACE"] == "Big"  # the amount range
@@ -158,7 +166,10 @@ def test_the_api_recategorises_and_the_next_import_learns_it(stack: Stack, tmp_p
     foreign = client.put(url, json={"category": "X"}, headers={"Authorization": f"Bearer {other.token}"})
     assert foreign.status_code == 404
     assert client.put(url, json={}, headers=auth).status_code in {400, 422}
-    import_csv(stack, tmp_path / "b.csv", "Date,Description,Amount\n2026-11-09,JOE'S DINER,-9.50\n")
+    doc = import_csv(stack, tmp_path / "b.csv", "Date,Description,Amount\n2026-11-09,JOE'S DINER,-9.50\n")
+    shown = client.get(f"/api/v1/imports/{doc['id']}/status", headers=auth)
+    assert shown.status_code == 200
+    assert shown.get_json()["categorised"] == {"rule": 0, "file": 0, "learnt": 1}
     assert categories_by_description(stack) == {"Joe's Diner": "Dining", "JOE'S DINER": "Dining"}
 
 

@@ -19,13 +19,14 @@ from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from finjobs.cli.app import app
+from finjobs.db.bulk_load import CHUNK_ROWS
 from finjobs.db.engine import get_engine
 from finjobs.db.models import CsvImportLog, Transaction, Upload
 from finjobs.errors import InputError
 from finjobs.queue.registry import fetch_job
 from finjobs.queue.worker import simple_worker
 from finjobs.sample_data import csv_bytes
-from finjobs.services.imports import CHUNK_ROWS, _batches, _ParsedInChild
+from finjobs.services.forked import ProducedInChild, batches
 from finjobs.services.users import create_user
 from tests.conftest import Stack, finjobs_cmd
 
@@ -200,7 +201,7 @@ class _Unpicklable(Exception):
     ],
 )
 def test_the_parser_process_hands_over_chunks_then_its_error(error, raised, text) -> None:
-    parsed = _ParsedInChild(_batches(_items_then(error, 25), 10), summary=lambda: "unused")
+    parsed = ProducedInChild(batches(_items_then(error, 25), 10), summary=lambda: "unused")
     got: list[list[int]] = []
     with pytest.raises(raised) as caught:
         got.extend(parsed)
@@ -216,7 +217,7 @@ def test_the_parser_process_sends_what_it_counted_after_the_last_chunk() -> None
             seen.append(i)  # in the child's memory only: the summary carries it back
             yield i
 
-    parsed = _ParsedInChild(_batches(counted(), 10), summary=lambda: len(seen))
+    parsed = ProducedInChild(batches(counted(), 10), summary=lambda: len(seen))
     assert [len(c) for c in parsed] == [10, 10, 5]
     assert parsed.summary == 25 and seen == []
 

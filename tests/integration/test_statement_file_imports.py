@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from finjobs.db.bulk_load import CHUNK_ROWS
 from finjobs.db.models import Transaction
 from finjobs.queue.registry import fetch_job
 from finjobs.queue.worker import simple_worker
-from finjobs.services.imports import CHUNK_ROWS
 from finjobs.services.users import create_user
 from tests.conftest import Stack
 from tests.integration.test_imports import cli_json, count, import_file
