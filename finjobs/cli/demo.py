@@ -222,8 +222,13 @@ def demo_forecast(user_id: int) -> None:
             highlight=False,
         )
     for bill in spending.get("scheduled", [])[:8]:
+        status = bill.get("status") or "due"
+        note = {"paid": "paid today", "overdue": f"overdue {bill.get('days_late', 0)} days"}.get(
+            status, "due"
+        )
         con.print(
-            f"  bill {bill['date']}: {bill['payee']} {bill['amount']} ({bill['cadence']})", highlight=False
+            f"  bill {bill['date']}: {bill['payee']} {bill['amount']} ({bill['cadence']}, {note})",
+            highlight=False,
         )
     con.print(f"plot: {path}", highlight=False)
 

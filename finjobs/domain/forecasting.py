@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from finjobs.domain.money import format_minor
-from finjobs.domain.recurring import Txn, detect_recurring, upcoming_dates
+from finjobs.domain.recurring import RecurringSeries, Txn, detect_recurring, normalise_payee, upcoming_dates
 
 MIN_DISTINCT_DATES = 60
 BACKTEST_DAYS = 28
@@ -60,12 +60,19 @@ class MonthRollup:
 
 @dataclass(frozen=True)
 class ScheduledPayment:
-    """A known bill (a detected recurring outflow) expected on `day` at its current price."""
+    """A known bill (a detected recurring outflow) expected on `day` at its current price.
+
+    `status`: "due" (expected on `day`), "overdue" (its expected date has passed unpaid, so it is placed
+    on today; `days_late` says by how much) or "paid" (it posted today at `amount`: counted in today's
+    spend, not expected again).
+    """
 
     payee: str
     day: date
     amount: int  # minor units, > 0
     cadence: str
+    status: str = "due"
+    days_late: int = 0
 
 
 @dataclass(frozen=True)
@@ -149,7 +156,14 @@ class ForecastResult:
             ],
             "range_method": "10th-90th percentile of month totals over joint sample paths, plus known bills",
             "scheduled": [
-                {"payee": p.payee, "date": p.day.isoformat(), "amount": money(p.amount), "cadence": p.cadence}
+                {
+                    "payee": p.payee,
+                    "date": p.day.isoformat(),
+                    "amount": money(p.amount),
+                    "cadence": p.cadence,
+                    "status": p.status,
+                    "days_late": p.days_late,
+                }
                 for p in self.scheduled
             ],
         }
@@ -350,43 +364,6 @@ def spent_in_month_to_date(series: Iterable[Point], today: date) -> int:
     return sum(v for d, v in series if first <= d < today)
 
 
-def month_rollups(
-    daily: Sequence[DailyPrediction], *, today: date, spent_this_month: int = 0
-) -> list[MonthRollup]:
-    """Expected spend per calendar month from daily predictions starting at `today`.
-
-    The current month = `spent_this_month` (actuals from the 1st to yesterday) + predictions from today
-    to the month end. Later months are included only when the forecast covers every one of their days.
-    expected = sum of daily yhat; the range sums the daily lower and upper bounds. That range is
-    conservative: daily errors partly cancel over a month, so the true 80% range of a month total is
-    narrower than the sum of daily 80% bounds (they coincide only if every day errs the same way).
-    """
-    by_month: dict[str, list[DailyPrediction]] = {}
-    for p in daily:
-        if p.day < today:
-            continue
-        by_month.setdefault(month_key(p.day), []).append(p)
-    out = []
-    for key, days in by_month.items():
-        first_day = days[0].day
-        month_start = today if key == month_key(today) else first_day.replace(day=1)
-        needed = (_month_end(first_day) - month_start).days + 1
-        if first_day != month_start or len(days) != needed:
-            continue  # a month the forecast only partly covers would understate its total
-        actual = spent_this_month if key == month_key(today) else 0
-        out.append(
-            MonthRollup(
-                month=key,
-                expected=actual + sum(p.yhat for p in days),
-                lower=actual + sum(p.lower for p in days),
-                upper=actual + sum(p.upper for p in days),
-                actual_to_date=actual,
-                predicted_days=len(days),
-            )
-        )
-    return out
-
-
 def skipped(today: date, reason: str, *, currency: str = "USD", distinct: int = 0) -> ForecastResult:
     """The stored result when there is not enough history to forecast."""
     return ForecastResult(
@@ -411,22 +388,42 @@ def split_bills(
     """(spend points the model should see, known bills scheduled from `today` for `horizon` days,
     the past payments of those bills).
 
-    Recurring outflows that domain.recurring detects are taken out of the model's points (all their
-    occurrences: a model would smear them over every day) and come back as payments on their expected
-    dates at their current price. Transactions dated today or later are ignored.
+    Recurring outflows that domain.recurring detects (on the days before today) are taken out of the
+    model's points (all their occurrences: a model would smear them over every day) and come back as
+    payments on their expected dates at their current price. A bill whose payee already posted today
+    is "paid" (today's amount, not expected again); one whose expected date has passed is "overdue"
+    and placed on today. Other transactions dated today or later are ignored (today is not over).
     """
+    txns = list(txns)
     past = [t for t in txns if t.date < today]
+    posted_today: dict[str, int] = {}
+    for t in txns:
+        if t.date == today and t.amount_minor < 0:
+            key = normalise_payee(t.description)
+            posted_today[key] = posted_today.get(key, 0) - t.amount_minor
     bills = [s for s in detect_recurring(past) if not s.is_income]
     known = {i for s in bills for i in s.occurrences}
     points = [(t.date, -t.amount_minor) for t in past if t.amount_minor < 0 and t.id not in known]
     paid = [(t.date, -t.amount_minor) for t in past if t.amount_minor < 0 and t.id in known]
     end = today + timedelta(days=horizon - 1)
-    scheduled = [
-        ScheduledPayment(s.payee, d, s.typical_amount_minor, s.cadence)
-        for s in bills
-        for d in upcoming_dates(s, today, end)
-    ]
+    scheduled = [p for s in bills for p in _bill_payments(s, today, end, posted_today.pop(s.payee, 0))]
     return points, sorted(scheduled, key=lambda p: (p.day, p.payee)), paid
+
+
+def _bill_payments(s: RecurringSeries, today: date, end: date, paid_today: int) -> list[ScheduledPayment]:
+    """One series' payments from today to `end`. The first one is "paid" when the payee posted
+    `paid_today` (> 0) today and that payment was due within the series' tolerance of today (or
+    overdue), "overdue" when its expected date has passed, else "due"."""
+    out = []
+    for i, d in enumerate(upcoming_dates(s, today, end)):
+        late = (today - s.next_expected_date).days if i == 0 else 0
+        if i == 0 and paid_today > 0 and (d - today).days <= s.tolerance_days:
+            out.append(ScheduledPayment(s.payee, today, paid_today, s.cadence, "paid", max(late, 0)))
+        elif late > 0:
+            out.append(ScheduledPayment(s.payee, d, s.typical_amount_minor, s.cadence, "overdue", late))
+        else:
+            out.append(ScheduledPayment(s.payee, d, s.typical_amount_minor, s.cadence))
+    return out
 
 
 def baseline_paths(

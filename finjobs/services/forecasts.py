@@ -429,7 +429,12 @@ def result_from_payload(payload: dict[str, Any]) -> fc.ForecastResult:
         ),
         scheduled=tuple(
             fc.ScheduledPayment(
-                p["payee"], dt.date.fromisoformat(p["date"]), minor(p["amount"]), p["cadence"]
+                p["payee"],
+                dt.date.fromisoformat(p["date"]),
+                minor(p["amount"]),
+                p["cadence"],
+                p.get("status") or "due",
+                int(p.get("days_late") or 0),
             )
             for p in payload.get("scheduled") or ()
         ),

@@ -161,6 +161,12 @@ OPENAPI = {
                             "date": {"type": "string", "format": "date"},
                             "amount": _MONEY,
                             "cadence": {"type": "string", "enum": list(CADENCES)},
+                            "status": {
+                                "type": "string",
+                                "enum": ["due", "overdue", "paid"],
+                                "description": "paid: posted today, not due again; overdue: past its date",
+                            },
+                            "days_late": {"type": "integer", "description": "days past the expected date"},
                         },
                     },
                 },

@@ -183,34 +183,36 @@ def test_predictions_from_floats_round_clip_and_order():
 # --- roll-ups ----------------------------------------------------------------------------------
 
 
-def _flat(start: date, n: int, yhat: int = 100, lower: int = 80, upper: int = 130) -> list[DailyPrediction]:
-    return [DailyPrediction(start + timedelta(days=i), yhat, lower, upper) for i in range(n)]
+def _flat_paths(n: int, value: float = 100.0, paths: int = 5) -> list[list[float]]:
+    return [[value] * n for _ in range(paths)]
 
 
-def test_month_rollups_across_a_month_boundary():
+def test_path_month_rollups_across_a_month_boundary():
     today = date(2026, 1, 29)  # Jan 29, 30, 31 left; Feb 2026 has 28 days; March only partly covered
-    daily = _flat(today, 3 + 28 + 5)
-    rollups = fc.month_rollups(daily, today=today, spent_this_month=5000)
-    assert rollups == [
-        MonthRollup("2026-01", 5000 + 300, 5000 + 240, 5000 + 390, actual_to_date=5000, predicted_days=3),
-        MonthRollup("2026-02", 2800, 2240, 3640, actual_to_date=0, predicted_days=28),
+    rollups = fc.path_month_rollups(today, _flat_paths(3 + 28 + 5), today=today, spent_this_month=5000)
+    assert [(r.month, r.expected, r.lower, r.upper, r.actual_to_date, r.predicted_days) for r in rollups] == [
+        ("2026-01", 5300, 5300, 5300, 5000, 3),
+        ("2026-02", 2800, 2800, 2800, 0, 28),
     ]
 
 
-def test_month_rollups_across_a_year_boundary_and_leap_february():
+def test_path_month_rollups_across_a_year_boundary_and_leap_february():
     today = date(2027, 12, 31)
-    daily = _flat(today, 1 + 31 + 29, yhat=10, lower=10, upper=10)
-    months = [(r.month, r.expected, r.predicted_days) for r in fc.month_rollups(daily, today=today)]
-    assert months == [("2027-12", 10, 1), ("2028-01", 310, 31), ("2028-02", 290, 29)]
+    rollups = fc.path_month_rollups(today, _flat_paths(1 + 31 + 29, 10.0), today=today)
+    assert [(r.month, r.expected, r.predicted_days) for r in rollups] == [
+        ("2027-12", 10, 1),
+        ("2028-01", 310, 31),
+        ("2028-02", 290, 29),
+    ]
 
 
-def test_month_rollups_ignores_days_before_today_and_a_late_start():
+def test_path_month_rollups_ignores_days_before_today_and_a_late_start():
     today = date(2026, 5, 10)
-    daily = _flat(today - timedelta(days=3), 40)
-    assert [r.month for r in fc.month_rollups(daily, today=today)] == ["2026-05"]
-    # a forecast starting after today does not cover this month; June is covered fully
-    later = _flat(date(2026, 5, 20), 45)
-    assert [r.month for r in fc.month_rollups(later, today=today)] == ["2026-06"]
+    early = fc.path_month_rollups(today - timedelta(days=3), _flat_paths(40), today=today)
+    assert [r.month for r in early] == ["2026-05"]
+    # paths starting after today do not cover this month; June is covered fully
+    later = fc.path_month_rollups(date(2026, 5, 20), _flat_paths(45), today=today)
+    assert [r.month for r in later] == ["2026-06"]
 
 
 def test_spent_in_month_to_date_counts_the_1st_to_yesterday():
