@@ -28,18 +28,38 @@ ensure_system_packages() {
   _sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}" >&2
 }
 
-# ensure_venv [extra]: .venv with finjobs installed editable (with [extra] when given)
+# lock_covers_pyproject FILE [extra]: exit 1, naming them, when pyproject.toml asks for packages FILE lacks
+lock_covers_pyproject() {
+  "${PYTHON:-python3}" - "$1" "${2:-}" <<'PY'
+import re, sys, tomllib
+lock, extra = sys.argv[1], sys.argv[2]
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+wanted = list(project["dependencies"]) + (project.get("optional-dependencies", {}).get(extra, []) if extra else [])
+norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
+pinned = {norm(m.group(1)) for m in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", open(lock).read(), re.M)}
+missing = sorted({norm(re.match(r"[A-Za-z0-9._-]+", d).group(0)) for d in wanted} - pinned)
+if missing:
+    sys.exit(f"{lock} lacks {', '.join(missing)} that pyproject.toml asks for: run ./scripts/lock and commit requirements/")
+PY
+}
+
+# ensure_venv [extra]: .venv with the locked packages (requirements/main.txt, or requirements/dev.txt for
+# [dev], installed with their hashes) and finjobs editable; re-installed when the lock file changes.
 ensure_venv() {
-  local extra="${1:-}" py stamp want
+  local extra="${1:-}" py stamp want lock
   py="$(command -v python3.11 || command -v python3)"
   "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
     echo "finjobs needs Python >= 3.11 (found $("$py" --version))" >&2; return 1; }
+  lock="requirements/${extra:-main}.txt"
+  [ -f "$lock" ] || { echo "no $lock: run ./scripts/lock" >&2; return 1; }
+  PYTHON="$py" lock_covers_pyproject "$lock" "$extra" || return 1
   [ -x .venv/bin/python ] || "$py" -m venv .venv
   stamp=.venv/.finjobs-installed
-  want="$(cat pyproject.toml | sha256sum | cut -c1-16)-${extra}"
+  want="$(cat "$lock" | sha256sum | cut -c1-16)-${extra}"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/python -m pip install -q --upgrade pip >&2
-    .venv/bin/python -m pip install -q -e ".${extra:+[$extra]}" >&2
+    .venv/bin/python -m pip install -q --require-hashes -r "$lock" >&2
+    .venv/bin/python -m pip install -q --no-deps -e . >&2
     echo "$want" > "$stamp"
   fi
 }

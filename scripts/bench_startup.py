@@ -19,6 +19,12 @@ CASES: list[tuple[str, list[str]]] = [
     ("finjobs --help", ["-c", CLI, "--help"]),
     ("finjobs schedule --help", ["-c", CLI, "schedule", "--help"]),
     ("finjobs import --help", ["-c", CLI, "import", "--help"]),
+    ("finjobs queues --help", ["-c", CLI, "queues", "--help"]),
+    ("finjobs db --help", ["-c", CLI, "db", "--help"]),
+    ("finjobs budgets --help", ["-c", CLI, "budgets", "--help"]),
+    ("finjobs insights --help", ["-c", CLI, "insights", "--help"]),
+    ("finjobs jobs --help", ["-c", CLI, "jobs", "--help"]),
+    ("finjobs schedule list --help", ["-c", CLI, "schedule", "list", "--help"]),
 ]
 
 

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from finjobs.config import Settings
 from finjobs.errors import InputError
 
 if TYPE_CHECKING:
     from redis import Redis
     from sqlalchemy.orm import Session
+
+    from finjobs.config import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -25,6 +26,8 @@ err_console = Console(stderr=True)
 
 @cache
 def settings() -> Settings:
+    from finjobs.config import Settings  # pydantic: ~25 ms, not needed by --help
+
     return Settings.from_env()
 
 

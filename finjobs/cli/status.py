@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import typer
 from rich import box
@@ -11,7 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from finjobs.cli import context
-from finjobs.services.queues import QueueStats, queue_stats
+
+if TYPE_CHECKING:
+    from finjobs.services.queues import QueueStats
 
 BAR_WIDTH = 14
 
@@ -71,6 +74,8 @@ def status(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Show every queue: jobs waiting, running, delayed (retry backoff), failed, finished; workers."""
+    from finjobs.services.queues import queue_stats  # rq and redis: not for --help
+
     redis = context.redis()
     if json_out:
         context.emit_json({"queues": [s.to_dict() for s in queue_stats(redis)]})

@@ -20,6 +20,8 @@ from finjobs.db.models import AiInsight, Category, Transaction, User
 from finjobs.domain.insights import InsightDraft, generate_insights
 from finjobs.domain.recurring import CADENCES, Txn
 from finjobs.errors import NotFound
+from finjobs.services.insight_queries import dialect_insert as dialect_insert  # notifications.py uses it
+from finjobs.services.insight_queries import existing_keys, insert_new
 
 # Transactions a daily run reads: the rules look back at most ~14 months (creep, yearly recurring).
 HISTORY_DAYS = 400
@@ -37,7 +39,6 @@ LIFETIME_DAYS: dict[str, int] = {
 }
 DEFAULT_LIFETIME_DAYS = {"info": 30, "warning": 60, "critical": 90}
 MAX_DEDUP_LEN = 300
-INSERT_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -79,17 +80,6 @@ def expires_at(draft: InsightDraft, now: dt.datetime) -> dt.datetime:
     return now + dt.timedelta(days=days)
 
 
-def dialect_insert(session: Session, table: Any) -> Any:
-    """INSERT with .on_conflict_do_nothing() for the session's backend (PostgreSQL or SQLite)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table)
-
-
 def store_insights(session: Session, drafts: Sequence[InsightDraft], *, now: dt.datetime) -> list[NewInsight]:
     """Insert drafts that are not stored yet; returns only the rows this call created.
 
@@ -112,73 +102,12 @@ def store_insights(session: Session, drafts: Sequence[InsightDraft], *, now: dt.
             "created_at": now,
             "expires_at": expires_at(d, now),
         }
-    for key in _existing_keys(session, list(rows)):
+    for key in existing_keys(session, list(rows)):
         del rows[key]
     if not rows:
         return []
-    if session.get_bind().dialect.name == "postgresql":
-        created = _insert_pg(session, list(rows.values()))
-    else:
-        created = []
-        for start in range(0, len(rows), INSERT_BATCH):
-            stmt = (
-                dialect_insert(session, AiInsight)
-                .on_conflict_do_nothing(index_elements=["dedup_key"])
-                .returning(*_RETURNED)
-            )
-            result = session.execute(stmt, list(rows.values())[start : start + INSERT_BATCH])
-            created.extend(NewInsight(*row) for row in result.all())
+    created = [NewInsight(*row) for row in insert_new(session, list(rows.values()))]
     created.sort(key=lambda n: n.id)
-    return created
-
-
-_RETURNED = (AiInsight.id, AiInsight.user_id, AiInsight.type, AiInsight.severity, AiInsight.dedup_key)
-
-
-def _existing_keys(session: Session, keys: list[str]) -> list[str]:
-    if not keys:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import String, any_, bindparam
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        # One array parameter, not one placeholder per key (psycopg parses each placeholder).
-        keys_param = bindparam("keys", keys, type_=ARRAY(String))
-        return list(
-            session.scalars(select(AiInsight.dedup_key).where(AiInsight.dedup_key == any_(keys_param)))
-        )
-    found: list[str] = []
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        found.extend(session.scalars(select(AiInsight.dedup_key).where(AiInsight.dedup_key.in_(chunk))))
-    return found
-
-
-def _insert_pg(session: Session, rows: list[dict[str, Any]]) -> list[NewInsight]:
-    """PostgreSQL: the rows travel as ONE json parameter expanded by json_populate_recordset, which
-    is ~20x faster than a multi-row VALUES list with ten placeholders a row."""
-    import json
-
-    from sqlalchemy import text
-
-    docs = [
-        r
-        | {
-            "created_at": r["created_at"].astimezone(dt.UTC).replace(tzinfo=None).isoformat(),
-            "expires_at": r["expires_at"].astimezone(dt.UTC).replace(tzinfo=None).isoformat(),
-        }
-        for r in rows
-    ]
-    cols = "user_id, type, severity, title, message, payload, dedup_key, created_at, expires_at"
-    stmt = text(
-        f"INSERT INTO ai_insights ({cols}) SELECT {cols} "
-        "FROM json_populate_recordset(NULL::ai_insights, CAST(:rows AS json)) "
-        "ON CONFLICT (dedup_key) DO NOTHING RETURNING id, user_id, type, severity, dedup_key"
-    )
-    created: list[NewInsight] = []
-    for start in range(0, len(docs), 5000):
-        result = session.execute(stmt, {"rows": json.dumps(docs[start : start + 5000])})
-        created.extend(NewInsight(*row) for row in result.all())
     return created
 
 
