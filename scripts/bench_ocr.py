@@ -1,0 +1,70 @@
+"""OCR benchmark: wall time of `finjobs ocr scan IMAGE` (start-up included) per receipt against plain
+one-pass `tesseract IMAGE stdout --psm 6` on the same photos, in the same run.
+
+Prints seconds per receipt for both, their ratio, and the five slowest photos for `finjobs ocr scan`.
+The machine is shared, so compare the ratio; repeat when `uptime` shows a high load.
+Goal: `finjobs ocr scan` <= 1 s per receipt including start-up.
+Usage: .venv/bin/python scripts/bench_ocr.py [--images 000-019] [--data ../shared/data/receipts]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CLI = "from finjobs.cli import main; import sys; sys.argv = ['finjobs', *sys.argv[1:]]; main()"
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "receipts"
+
+
+def parse_range(spec: str) -> list[str]:
+    """'000-019' -> ['000', ..., '019']; '005' -> ['005']."""
+    first, _, last = spec.partition("-")
+    width = len(first)
+    return [f"{n:0{width}d}" for n in range(int(first), int(last or first) + 1)]
+
+
+def wall(cmd: list[str], env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--images", default="000-019", help="receipt numbers, e.g. 000-019")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    images = [args.data / "img" / f"{n}.jpg" for n in parse_range(args.images)]
+    images = [p for p in images if p.exists()]
+    if not images:
+        sys.exit(f"no images found under {args.data / 'img'}")
+    # The baseline runs with the same single-threaded setting the adapter uses.
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    scan_times: dict[str, float] = {}
+    plain_times: list[float] = []
+    for path in images:
+        # Interleaved so load changes hit both the same way.
+        plain_times.append(wall(["tesseract", str(path), "stdout", "--psm", "6"], env))
+        scan_times[path.name] = wall([sys.executable, "-c", CLI, "ocr", "scan", str(path)], env)
+    scan_mean = statistics.mean(scan_times.values())
+    plain_mean = statistics.mean(plain_times)
+    print(f"load average: {os.getloadavg()[0]:.2f}  receipts: {len(images)}")
+    print(f"{'command':36} {'mean s':>8} {'median s':>9} {'max s':>7}")
+    for label, times in (
+        ("finjobs ocr scan (incl. start-up)", list(scan_times.values())),
+        ("tesseract --psm 6 (one pass)", plain_times),
+    ):
+        print(f"{label:36} {statistics.mean(times):8.3f} {statistics.median(times):9.3f} {max(times):7.3f}")
+    print(f"ratio scan / one-pass tesseract: {scan_mean / plain_mean:.2f}")
+    print("slowest scans:")
+    for name, t in sorted(scan_times.items(), key=lambda kv: -kv[1])[:5]:
+        print(f"  {name} {t:.3f} s")
+
+
+if __name__ == "__main__":
+    main()
