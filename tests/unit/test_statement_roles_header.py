@@ -138,3 +138,23 @@ def test_import_preview_says_why_content_overruled_the_header(tmp_path: Path) ->
     assert doc["format"]["columns"]["amount"] == ["Transaction"]
     assert "content says 'Transaction'" in doc["format"]["evidence"]["amount"]
     assert [r["amount"] for r in doc["rows"]] == ["-3.50", "2000.00", "-950.00", "-21.45", "12.99"]
+
+
+# A subscription's statement: the same amount every month beside a fee column of zeros (unchecked, the
+# 'Amount' column would pass as the running balance of the zeros), and a balance column that never moves.
+ZERO_FEE = """Date,Description,Amount,Fee
+2024-01-05,Spotify AB,-9.99,0.00
+2024-02-05,Spotify AB,-9.99,0.00
+2024-03-05,Spotify AB,-9.99,0.00
+2024-04-05,Spotify AB,-9.99,0.00
+"""
+STILL_BALANCE = ZERO_FEE.replace("Fee", "Balance").replace(",0.00", ",500.00")
+
+
+def test_a_zero_or_constant_column_proves_nothing() -> None:
+    fmt = detect_format(opener(ZERO_FEE))
+    assert fmt.columns["amount"] == ["Amount"] and "balance" not in fmt.columns
+    assert amounts(ZERO_FEE) == [-999] * 4
+    fmt = detect_format(opener(STILL_BALANCE))
+    assert fmt.columns["amount"] == ["Amount"] and fmt.columns["balance"] == ["Balance"]
+    assert fmt.evidence["balance"] == "header 'Balance'" and fmt.sign_rule == "amount"
