@@ -65,12 +65,13 @@ def money_columns(rows: Rows, width: int, used: set[int]) -> dict[int, list[Deci
     return found
 
 
-def _holds(bal: list[Decimal | None], amt: list[Decimal | None]) -> tuple[int, int, int]:
-    """(checked, holds with +amount, holds with -amount) over consecutive rows, either file order."""
+def _holds(bal: Values, amt: Values, moving: bool = False) -> tuple[int, int, int]:
+    """(checked, holds with +amount, holds with -amount) over consecutive rows, either file order;
+    moving=True checks only rows where the balance moves (a constant column proves nothing)."""
     checked = plus = minus = 0
     for k in range(1, len(bal)):
         b0, b1, a0, a1 = bal[k - 1], bal[k], amt[k - 1], amt[k]
-        if b0 is None or b1 is None or a0 is None or a1 is None:
+        if b0 is None or b1 is None or a0 is None or a1 is None or (moving and b0 == b1):
             continue
         checked += 1
         plus += b1 - b0 == a1 or b0 - b1 == a0
@@ -140,28 +141,38 @@ def _layouts(rows: Rows, money: Money, signs: dict[int, list[int]]) -> list[_Lay
 def direction_column(rows: Rows, width: int, used: set[int]) -> tuple[int, list[int], str] | None:
     """A short word column (DEBIT/CREDIT, D/C, DR/CR, Af/Bij, S/H, +/-) whose values split the rows."""
     for i in range(width):
-        cells = [_cell(r, i) for r in rows]
-        filled = [c for c in cells if c]
-        if i in used or not filled or sum(len(c) for c in filled) > 12 * len(filled):
-            continue
-        signs = [direction_of(c) or 0 for c in cells]
-        known = sum(1 for s in signs if s)
-        if known >= 0.9 * len(filled) and known >= 0.5 * len(rows):
-            words = "/".join(sorted({c for c in filled if direction_of(c)}))[:40]
-            out, into = signs.count(-1), signs.count(1)
-            return i, signs, f"direction words {words} on {known}/{len(rows)} rows ({out} out, {into} in)"
+        if i not in used and (found := _direction_at(rows, i)) is not None:
+            return i, found[0], found[1]
+    return None
+
+
+def _direction_at(rows: Rows, i: int) -> tuple[list[int], str] | None:
+    cells = [_cell(r, i) for r in rows]
+    filled = [c for c in cells if c]
+    if not filled or sum(len(c) for c in filled) > 12 * len(filled):
+        return None
+    signs = [direction_of(c) or 0 for c in cells]
+    known = sum(1 for s in signs if s)
+    if known >= 0.9 * len(filled) and known >= 0.5 * len(rows):
+        words = "/".join(sorted({c for c in filled if direction_of(c)}))[:40]
+        out, into = signs.count(-1), signs.count(1)
+        return signs, f"direction words {words} on {known}/{len(rows)} rows ({out} out, {into} in)"
     return None
 
 
 def currency_column(rows: Rows, width: int, used: set[int]) -> tuple[int, str] | None:
     """A column of ISO currency codes."""
     for i in range(width):
-        filled = [c for r in rows if (c := _cell(r, i))]
-        if i in used or not filled:
-            continue
-        codes = Counter(c.upper() for c in filled if c.isalpha() and len(c) == 3 and currency_code(c))
-        if sum(codes.values()) >= 0.9 * len(filled):
-            return i, f"ISO currency codes on {sum(codes.values())}/{len(rows)} rows ({'/'.join(codes)})"
+        if i not in used and (why := _currency_at(rows, i)) is not None:
+            return i, why
+    return None
+
+
+def _currency_at(rows: Rows, i: int) -> str | None:
+    filled = [c for r in rows if (c := _cell(r, i))]
+    codes = Counter(c.upper() for c in filled if c.isalpha() and len(c) == 3 and currency_code(c))
+    if filled and sum(codes.values()) >= 0.9 * len(filled):
+        return f"ISO currency codes on {sum(codes.values())}/{len(rows)} rows ({'/'.join(codes)})"
     return None
 
 
@@ -245,20 +256,146 @@ def locale_date_order(locale: str) -> str | None:
     return "DMY"
 
 
-def check_balance(rows: Rows, roles: dict[str, list[int]]) -> str | None:
-    """Evidence for roles chosen by header name: does the named balance follow the named amounts?"""
-    if "balance" not in roles:
-        return None
+# ================================================================ header roles checked from content
+
+_STRONG = 0.9  # share of the checked rows content must hold on to overrule a header
+_MIN_CHECKED = 3  # and on at least this many row pairs
+
+
+def _said(header: Sequence[str], ix: Sequence[int]) -> str:
+    return " + ".join(repr(header[i]) if i < len(header) else f"column {i + 1}" for i in ix)
+
+
+def _signed(rows: Rows, roles: dict[str, list[int]]) -> Values | None:
+    """The amounts the roles give: one column (signed by its direction words) or a debit/credit pair."""
     if "amount" in roles:
-        amounts = column_values(rows, roles["amount"][0])
-    elif "debit" in roles and "credit" in roles:
-        amounts = _pair_values(
-            column_values(rows, roles["debit"][0]), column_values(rows, roles["credit"][0])
-        )[0]
+        values = column_values(rows, roles["amount"][0])
+        if "direction" not in roles:
+            return values
+        signs = [direction_of(_cell(r, roles["direction"][0])) or 0 for r in rows]
+        return [None if v is None or not s else s * abs(v) for v, s in zip(values, signs, strict=True)]
+    if "debit" in roles and "credit" in roles:
+        return _pair_values(column_values(rows, roles["debit"][0]), column_values(rows, roles["credit"][0]))[
+            0
+        ]
+    return None
+
+
+def _strong(held: int, checked: int) -> bool:
+    return checked >= _MIN_CHECKED and held >= _STRONG * checked
+
+
+@dataclass
+class _Check:
+    """Header roles being checked: the roles (content may change them), notes per role, the sign."""
+
+    header: Sequence[str]
+    roles: dict[str, list[int]]
+    fixed: set[str]
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    overruled: dict[str, str] = field(default_factory=dict)  # role -> "header says X; content says Y"
+    flipped: bool = False
+
+    def note(self, why: str, *roles: str) -> None:
+        for role in roles:
+            if role in self.roles:
+                self.notes.setdefault(role, []).append(why)
+
+    def said(self, role: str) -> str:
+        return _said(self.header, self.roles[role])
+
+    def money_roles(self) -> tuple[str, ...]:
+        return tuple(r for r in ("amount", "debit", "credit") if r in self.roles)
+
+
+def check_header_roles(
+    rows: Rows, header: Sequence[str], roles: dict[str, list[int]], fixed: set[str]
+) -> RoleChoice:
+    """Content checks on roles chosen by header name: a running balance (proves the amount column and its
+    sign), the debit/credit pair (each row fills one), direction words, ISO codes. Each checked role's
+    evidence says what the content shows; where strong content evidence contradicts the header, content
+    wins and the evidence says so. Roles in `fixed` (preset, column map) are never changed."""
+    check = _Check(header, {r: list(ix) for r, ix in roles.items()}, fixed)
+    if not rows:
+        return RoleChoice(check.roles, {})
+    if "debit" in roles and "credit" in roles:
+        one = _pair_values(column_values(rows, roles["debit"][0]), column_values(rows, roles["credit"][0]))[1]
+        check.note(f"each row fills one of the two on {one}/{len(rows)} rows", "debit", "credit")
+    if "direction" in roles and (found := _direction_at(rows, roles["direction"][0])) is not None:
+        check.note(found[1], "direction")
+    if "currency" in roles and (why := _currency_at(rows, roles["currency"][0])) is not None:
+        check.note(why, "currency")
+    _check_balance(rows, check)
+    evidence = {r: f"header {_said(header, roles[r])}; " + "; ".join(n) for r, n in check.notes.items()}
+    return RoleChoice(check.roles, {**evidence, **check.overruled}, check.flipped)
+
+
+def _check_balance(rows: Rows, check: _Check) -> None:
+    """The named balance against the named amounts; else whether the named amount is itself a balance."""
+    amounts = _signed(rows, check.roles)
+    if amounts is None:
+        return
+    money = check.money_roles()
+    if "balance" in check.roles:
+        checked, plus, minus = _holds(column_values(rows, check.roles["balance"][0]), amounts, moving=True)
+        if checked and plus >= 0.8 * checked:
+            check.note(f"running balance holds on {plus}/{checked} rows", "balance", *money)
+            return
+        if _strong(minus, checked) and plus < 0.5 * checked and not check.fixed & {"direction", *money}:
+            _overrule_sign(check, minus, checked)
+            return
+        if checked and minus >= 0.8 * checked:
+            check.note(
+                f"running balance holds on {minus}/{checked} rows only with the sign flipped", "balance"
+            )
+        elif checked:
+            check.note(f"running balance holds on only {max(plus, minus)}/{checked} rows", "balance")
+    if "amount" in check.roles and not check.fixed & {"amount", "balance", "direction"}:
+        _amount_is_a_balance(rows, check)
+
+
+def _overrule_sign(check: _Check, held: int, checked: int) -> None:
+    """The balance holds only with the opposite sign: content wins over the header's sign."""
+    proof = f"running balance holds with the opposite sign on {held}/{checked} rows"
+    if "direction" in check.roles:  # words name the sign; say so, do not guess which word is wrong
+        check.note(f"{proof}: check the direction words", "balance", "direction")
+        return
+    if "debit" in check.roles:
+        debit, credit = check.roles["debit"], check.roles["credit"]
+        check.roles["debit"], check.roles["credit"] = credit, debit
+        said = f"{_said(check.header, debit)} is money out and {_said(check.header, credit)} money in"
+        why = f"header says {said}; content says the reverse: {proof}"
+        check.overruled.update(debit=why, credit=why)
     else:
-        return None
-    checked, plus, minus = _holds(column_values(rows, roles["balance"][0]), amounts)
-    if not checked:
-        return None
-    held = max(plus, minus)
-    return f"running balance holds on {held}/{checked} rows" + (" (amounts flipped)" if minus > plus else "")
+        check.flipped = True
+        why = f"header {check.said('amount')} lists money in as positive"
+        check.overruled["amount"] = f"{why}; content says money out is positive: {proof}"
+    check.note(proof, "balance")
+
+
+def _amount_is_a_balance(rows: Rows, check: _Check) -> None:
+    """Header 'Amount' that is really a running balance of another money column: content wins."""
+    a = check.roles["amount"][0]
+    used = {i for r, ix in check.roles.items() if r not in ("balance",) for i in ix}
+    as_balance = column_values(rows, a)
+    for x, values in money_columns(rows, len(check.header), used).items():
+        checked, plus, minus = _holds(as_balance, values, moving=True)
+        if not _strong(max(plus, minus), checked):
+            continue
+        proof = f"{max(plus, minus)}/{checked} rows"
+        named, other = _said(check.header, [a]), _said(check.header, [x])
+        check.roles = {r: [i for i in ix if i != x] for r, ix in check.roles.items()}
+        check.roles = {r: ix for r, ix in check.roles.items() if ix}
+        check.roles.update(amount=[x], balance=[a])
+        check.flipped = minus > plus
+        sign = " with the sign flipped" if check.flipped else ""
+        check.overruled["amount"] = (
+            f"header says {named} is the amount; content says {other}: {named} is its running balance{sign} "
+            f"on {proof}"
+        )
+        check.overruled["balance"] = (
+            f"header says {named} is the amount; content says it is the running balance of {other}{sign} "
+            f"on {proof}"
+        )
+        check.notes.pop("balance", None)
+        return

@@ -26,7 +26,7 @@ from finjobs.domain.statement_header import (
     _find_header,
     _resolve_name,
 )
-from finjobs.domain.statement_roles import RoleChoice, check_balance, infer_roles
+from finjobs.domain.statement_roles import RoleChoice, check_header_roles, infer_roles
 from finjobs.domain.statement_scan import _answer_date_order, _evidence, _scan_columns, _trailer_cell
 from finjobs.domain.statement_sniff import (
     _detect_encoding,
@@ -198,8 +198,9 @@ def assign_roles(spot: HeaderSpot, request: _Request, source: str) -> Roles:
         fixed = {r: ix for r, ix in roles.items() if r in mapped or r == "date"}
         choice = infer_roles(spot.data, spot.width, fixed)
         roles = choice.roles
-    elif (held := check_balance(spot.data, roles)) is not None:
-        choice = RoleChoice(roles, {"balance": held})
+    else:
+        choice = check_header_roles(spot.data, spot.header, roles, set(mapped))
+        roles = choice.roles
     if "date" not in roles:
         raise InputError("no date column found", source=source)
     if not any(r in roles for r in ("amount", "debit", "credit")):

@@ -223,5 +223,7 @@ SCHWAB = MINT_HEADERLESS.parent / "schwab-checking.csv"
 def test_a_named_running_balance_is_checked_against_the_named_amounts() -> None:
     fmt = detect_format(lambda: SCHWAB.open("rb"))
     assert fmt.columns["balance"] == ["RunningBalance"]
-    assert fmt.evidence["balance"].startswith("running balance holds on ")
-    assert fmt.evidence["debit"] == "header 'Withdrawal'"
+    assert fmt.evidence["balance"] == "header 'RunningBalance'; running balance holds on 3/3 rows"
+    assert fmt.evidence["debit"] == (
+        "header 'Withdrawal'; each row fills one of the two on 4/4 rows; running balance holds on 3/3 rows"
+    )
