@@ -4,7 +4,9 @@ one-pass `tesseract IMAGE stdout --psm 6` on the same photos, in the same run.
 Prints seconds per receipt for both, their ratio, and the five slowest photos for `finjobs ocr scan`.
 The machine is shared, so compare the ratio; repeat when `uptime` shows a high load.
 Goal: `finjobs ocr scan` <= 1 s per receipt including start-up.
-Usage: .venv/bin/python scripts/bench_ocr.py [--images 000-019] [--data ../shared/data/receipts]
+Usage: .venv/bin/python scripts/bench_ocr.py [--images 000-019] [--data ../shared/data/receipts] [--runs]
+--runs: instead, scan in this process and print every Tesseract run of each scan (psm, image sizes,
+seconds) and the mean seconds of the 1st, 2nd, ... run: which passes a receipt costs.
 """
 
 from __future__ import annotations
@@ -34,15 +36,42 @@ def wall(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - t0
 
 
+def print_runs(images: list[Path]) -> None:
+    """Scan each photo in this process and print its Tesseract runs (see --runs)."""
+    from finjobs.adapters.ocr import preload, scan_image
+    from finjobs.adapters.ocr_engine import trace_runs
+
+    preload()
+    log: list[tuple[str, list[tuple[int, int]], float]] = []
+    trace_runs(log)
+    by_position: dict[int, list[float]] = {}
+    for path in images:
+        log.clear()
+        t0 = time.perf_counter()
+        scan_image(path.read_bytes(), source=path.name, locale_hint="MY")
+        runs = " | ".join(f"{cfg.split()[1]} {len(sizes)} img {sizes[0]} {s:.2f}s" for cfg, sizes, s in log)
+        print(f"{path.stem} {time.perf_counter() - t0:.2f}s: psm {runs}")
+        for k, (_, _, seconds) in enumerate(log):
+            by_position.setdefault(k + 1, []).append(seconds)
+    trace_runs(None)
+    for k, times in sorted(by_position.items()):
+        print(f"run {k}: on {len(times)} of {len(images)} receipts, mean {statistics.mean(times):.3f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--images", default="000-019", help="receipt numbers, e.g. 000-019")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--runs", action="store_true", help="print each scan's Tesseract runs instead")
     args = parser.parse_args()
     images = [args.data / "img" / f"{n}.jpg" for n in parse_range(args.images)]
     images = [p for p in images if p.exists()]
     if not images:
         sys.exit(f"no images found under {args.data / 'img'}")
+    print(f"uptime load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.runs:
+        print_runs(images)
+        return
     # The baseline runs with the same single-threaded setting the adapter uses.
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     scan_times: dict[str, float] = {}

@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from typing import TYPE_CHECKING, Any
 
 from finjobs.adapters.ocr_images import stack_bands
@@ -121,7 +122,10 @@ def ocr_pages(images: list[Image], *, config: str = TESSERACT_CONFIG) -> list[di
     key_ = _batch_key(images, config) if _readings is not None else ""
     if _readings is not None and key_ in _readings:
         return _readings[key_]
+    started = time.perf_counter()
     pages = _run_tesseract(images, config)
+    if _runs is not None:
+        _runs.append((config, [im.size for im in images], time.perf_counter() - started))
     if _readings is not None:
         _readings[key_] = pages
     return pages
@@ -136,6 +140,17 @@ def keep_readings(store: dict[str, list[dict[str, list[Any]]]] | None) -> None:
     """Keep (and reuse) every Tesseract reading in `store`; None stops. For evaluation scripts."""
     global _readings
     _readings = store
+
+
+# Profiling (scripts/bench_ocr.py --runs): when a log is set, every Tesseract run appends
+# (config, image sizes, seconds) to it.
+_runs: list[tuple[str, list[tuple[int, int]], float]] | None = None
+
+
+def trace_runs(log: list[tuple[str, list[tuple[int, int]], float]] | None) -> None:
+    """Append (config, image sizes, seconds) of every Tesseract run to `log`; None stops."""
+    global _runs
+    _runs = log
 
 
 def _batch_key(images: list[Image], config: str) -> str:
