@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
+from finjobs.domain import forecast_level as fl
 from finjobs.domain import forecasting as fc
 from finjobs.domain.money import format_minor
 
@@ -228,16 +229,15 @@ def _level(
     currency: str,
 ) -> tuple[list[fc.DailyPrediction], list[list[float]], str]:
     """The model's curve and paths rescaled to the month level that backtests best on this series'
-    own last month starts (fc.choose_level): the model's sum, the 3-month mean, or their blend."""
-    level, errors = fc.choose_level(series, today, _model_rate_at(model, seed))
+    own last month starts (forecast_level.choose_level)."""
+    level, errors = fl.choose_level(series, today, _model_rate_at(model, seed))
     horizon = min(len(p) for p in paths)
     model_rate = sum(sum(p[:horizon]) for p in paths) / len(paths) / horizon
-    mean_rate = fc.recent_daily_rate(series, today)
-    if not errors or mean_rate is None or model_rate <= 0 or level == fc.LEVEL_MODEL:
-        return daily, paths, f"month level: {fc.LEVEL_MODEL} (the model's own month sum)"
-    rate = fc.level_rates(model_rate, mean_rate)[level]
+    rates = fl.level_rates(model_rate, fl.history_rates(series, today))
+    if level == fl.LEVEL_MODEL or level not in rates or model_rate <= 0:
+        return daily, paths, f"month level: {fl.LEVEL_MODEL} (the model's own month sum)"
     scored = ", ".join(f"{k} {_fmt(v, currency)}" for k, v in errors.items())
-    daily, paths = fc.rescale(daily, paths, rate / model_rate)
+    daily, paths = fl.rescale(daily, paths, rates[level] / model_rate)
     return daily, paths, f"month level: {level} (mean month-total error over the last month starts: {scored})"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -503,81 +503,3 @@ def path_month_rollups(
             )
         )
     return out
-
-
-# --- the month level of the non-bill spending, chosen by a backtest inside the history ---------------
-
-LEVEL_MODEL = "model"  # the model's own month sum
-LEVEL_MEAN_3 = "mean_3_months"  # the mean daily spend of the last three whole months
-LEVEL_BLEND = "blend"  # half of each: the model's sum shrunk towards the 3-month mean
-LEVELS = (LEVEL_MODEL, LEVEL_MEAN_3, LEVEL_BLEND)  # ties go to the earlier one
-LEVEL_CUTS = 3  # month starts inside the history that the level is backtested on
-LEVEL_MONTHS = 3  # whole months the 3-month mean averages
-
-
-def _month_start(d: date, back: int) -> date:
-    i = d.year * 12 + d.month - 1 - back
-    return date(i // 12, i % 12 + 1, 1)
-
-
-def recent_daily_rate(series: Sequence[Point], before: date, *, months: int = LEVEL_MONTHS) -> float | None:
-    """Mean daily spend over the `months` whole calendar months before `before`'s month (None when the
-    series does not cover them all)."""
-    first = _month_start(before, months)
-    end = before.replace(day=1)
-    if not series or series[0][0] > first:
-        return None
-    return sum(v for d, v in series if first <= d < end) / (end - first).days
-
-
-def level_rates(model_rate: float, mean_rate: float) -> dict[str, float]:
-    """Each candidate's daily spend rate, from the model's and the 3-month mean's."""
-    return {LEVEL_MODEL: model_rate, LEVEL_MEAN_3: mean_rate, LEVEL_BLEND: (model_rate + mean_rate) / 2}
-
-
-def choose_level(
-    series: Sequence[Point],
-    today: date,
-    model_rate_at: Callable[[Sequence[Point], int], float],
-    *,
-    cuts: int = LEVEL_CUTS,
-) -> tuple[str, dict[str, float]]:
-    """Which month level forecasts this series best, by its own history: at each of the last `cuts`
-    month starts before today's month, every candidate (level_rates) forecasts that month's total from
-    the days before it (`model_rate_at(train, days)` is the model's mean daily spend over the `days`
-    after `train`), and the one with the least mean absolute error wins (ties: the model). Returns
-    (the winner, each candidate's mean error in minor units); (LEVEL_MODEL, {}) when no cut has the
-    LEVEL_MONTHS whole months before it, so the model is the fallback.
-    """
-    errors: dict[str, list[float]] = {k: [] for k in LEVELS}
-    for back in range(cuts, 0, -1):
-        start = _month_start(today, back)
-        end = _month_start(today, back - 1)
-        mean_rate = recent_daily_rate(series, start)
-        train = [p for p in series if p[0] < start]
-        if mean_rate is None or len(train) < 2 * BACKTEST_DAYS:
-            continue
-        days = (end - start).days
-        actual = sum(v for d, v in series if start <= d < end)
-        for k, rate in level_rates(model_rate_at(train, days), mean_rate).items():
-            errors[k].append(abs(rate * days - actual))
-    if not errors[LEVEL_MODEL]:
-        return LEVEL_MODEL, {}
-    mean_err = {k: sum(v) / len(v) for k, v in errors.items()}
-    return min(LEVELS, key=lambda k: mean_err[k]), mean_err
-
-
-def rescale(
-    daily: Sequence[DailyPrediction], paths: Sequence[Sequence[float]], factor: float
-) -> tuple[list[DailyPrediction], list[list[float]]]:
-    """The model's daily curve and sample paths with every value times `factor` (>= 0): same shape and
-    relative spread, another level."""
-    return (
-        [
-            DailyPrediction(
-                d.day, _minor(d.yhat * factor), _minor(d.lower * factor), _minor(d.upper * factor)
-            )
-            for d in daily
-        ],
-        [[v * factor for v in p] for p in paths],
-    )
