@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
+from finjobs.domain import forecast_level as fl
 from finjobs.domain import forecasting as fc
 from finjobs.domain.money import format_minor
 
@@ -183,6 +184,8 @@ def forecast_series(
         reason = f"Prophet did worse than the baseline, so the baseline forecasts; {scores}"
         daily = fc.baseline_forecast(series, horizon)
         paths = fc.baseline_paths(series, horizon, seed=seed)
+    daily, paths, level_note = _level(series, today, model, daily, paths, seed=seed, currency=currency)
+    reason = f"{reason}; {level_note}"
     if scheduled:
         reason = f"{reason}; {len(scheduled)} known bill payments scheduled on their dates"
 
@@ -201,6 +204,41 @@ def forecast_series(
         distinct_dates=n_dates,
         scheduled=tuple(scheduled),
     )
+
+
+def _model_rate_at(model: str, seed: int) -> Callable[[Sequence[fc.Point], int], float]:
+    """The chosen model's mean daily spend over the `days` after a training series (no sampling)."""
+
+    def rate(train: Sequence[fc.Point], days: int) -> float:
+        if model == fc.MODEL_PROPHET:
+            return sum(p.yhat for p in fit_predict(train, days, seed=seed, uncertainty_samples=0)) / days
+        paths = fc.baseline_paths(train, days, seed=seed)
+        return sum(map(sum, paths)) / len(paths) / days
+
+    return rate
+
+
+def _level(
+    series: Sequence[fc.Point],
+    today: date,
+    model: str,
+    daily: list[fc.DailyPrediction],
+    paths: list[list[float]],
+    *,
+    seed: int,
+    currency: str,
+) -> tuple[list[fc.DailyPrediction], list[list[float]], str]:
+    """The model's curve and paths rescaled to the month level that backtests best on this series'
+    own last month starts (forecast_level.choose_level)."""
+    level, errors = fl.choose_level(series, today, _model_rate_at(model, seed))
+    horizon = min(len(p) for p in paths)
+    model_rate = sum(sum(p[:horizon]) for p in paths) / len(paths) / horizon
+    rates = fl.level_rates(model_rate, fl.history_rates(series, today))
+    if level == fl.LEVEL_MODEL or level not in rates or model_rate <= 0:
+        return daily, paths, f"month level: {fl.LEVEL_MODEL} (the model's own month sum)"
+    scored = ", ".join(f"{k} {_fmt(v, currency)}" for k, v in errors.items())
+    daily, paths = fl.rescale(daily, paths, rates[level] / model_rate)
+    return daily, paths, f"month level: {level} (mean month-total error over the last month starts: {scored})"
 
 
 def _fmt(minor: float, currency: str) -> str:
