@@ -26,6 +26,11 @@ class RoleChoice:
     evidence: dict[str, str]
     flipped: bool = False  # the running balance proves the amount column lists money out as positive
     open_questions: tuple[str, ...] = field(default_factory=tuple)
+    assumptions: tuple[str, ...] = field(default_factory=tuple)  # how each open question was answered
+
+
+# earlier choices for the same account: (role -> column indexes, cells per record, where from), newest first
+Previous = Sequence[tuple[dict[str, list[int]], int | None, str]]
 
 
 @dataclass(frozen=True)
@@ -190,12 +195,14 @@ def description_column(rows: Rows, width: int, used: set[int]) -> tuple[int, str
     return None if best is None else (best[0], best[2])
 
 
-def infer_roles(rows: Rows, width: int, fixed: dict[str, list[int]]) -> RoleChoice:
-    """Roles for the columns `fixed` leaves free, chosen from the rows' content alone."""
+def infer_roles(rows: Rows, width: int, fixed: dict[str, list[int]], previous: Previous = ()) -> RoleChoice:
+    """Roles for the columns `fixed` leaves free, chosen from the rows' content alone; a tie between
+    equally good money layouts is answered by `previous` (the account's earlier choice), else the rule."""
     roles = {r: list(ix) for r, ix in fixed.items()}
     evidence: dict[str, str] = {}
     used = {i for ix in roles.values() for i in ix}
     questions: list[str] = []
+    assumptions: list[str] = []
     flipped = False
     if not rows:
         return RoleChoice(roles, evidence)
@@ -210,6 +217,9 @@ def infer_roles(rows: Rows, width: int, fixed: dict[str, list[int]]) -> RoleChoi
             top = layouts[0]
             if len(layouts) > 1 and layouts[1].score == top.score and "balance" not in top.roles:
                 questions.append("two equally good amount columns: " + _names(top, layouts[1]))
+                tied = [lay for lay in layouts if lay.score == top.score]
+                top, answer = _answer_tie(tied, [p for p in previous if p[1] == width])
+                assumptions.append(answer)
             roles.update(top.roles)
             evidence.update(top.evidence)
             flipped = top.flipped
@@ -224,7 +234,19 @@ def infer_roles(rows: Rows, width: int, fixed: dict[str, list[int]]) -> RoleChoi
             roles[role] = [got[0]]
             evidence[role] = got[1]
             used.add(got[0])
-    return RoleChoice(roles, evidence, flipped, tuple(questions))
+    return RoleChoice(roles, evidence, flipped, tuple(questions), tuple(assumptions))
+
+
+def _answer_tie(tied: list[_Layout], previous: Previous) -> tuple[_Layout, str]:
+    """The tied layout the account chose before (same money columns), else the detector's rule: the
+    first in column order."""
+    for columns, _, where in previous:
+        for lay in tied:
+            if {r: columns.get(r) for r in lay.roles} == lay.roles and not (
+                {"amount", "debit", "credit", "balance"} & set(columns) - set(lay.roles)
+            ):
+                return lay, f"{_cols(lay)} from {where}"
+    return tied[0], f"{_cols(tied[0])} by the detector's rule (the first of the tied columns)"
 
 
 def _unsigned(rows: Rows, a: int) -> bool:
@@ -232,11 +254,12 @@ def _unsigned(rows: Rows, a: int) -> bool:
     return not any(v is not None and v < 0 for v in column_values(rows, a))
 
 
-def _names(a: _Layout, b: _Layout) -> str:
-    def cols(lay: _Layout) -> str:
-        return "+".join(f"{r} column {i + 1}" for r, ix in lay.roles.items() for i in ix)
+def _cols(lay: _Layout) -> str:
+    return "+".join(f"{r} column {i + 1}" for r, ix in lay.roles.items() for i in ix)
 
-    return f"{cols(a)} or {cols(b)}"
+
+def _names(a: _Layout, b: _Layout) -> str:
+    return f"{_cols(a)} or {_cols(b)}"
 
 
 # Locales whose everyday numeric dates are month-first or year-first; every other locale is day-first.

@@ -43,6 +43,7 @@ class StatementFormat:
     evidence: dict[str, str] = field(default_factory=dict)  # role -> why that column was chosen
     open_questions: list[str] = field(default_factory=list)  # what the file itself could not decide
     assumptions: list[str] = field(default_factory=list)  # how each open question was answered
+    width: int | None = None  # cells per record read (the shape); None in older logs
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,6 +64,7 @@ class StatementFormat:
                 evidence={str(k): str(v) for k, v in dict(data.get("evidence") or {}).items()},
                 open_questions=[str(q) for q in data.get("open_questions") or []],
                 assumptions=[str(a) for a in data.get("assumptions") or []],
+                width=None if data.get("width") is None else int(data["width"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"not a statement format: {exc}") from exc

@@ -26,7 +26,7 @@ from finjobs.domain.statement_header import (
     _find_header,
     _resolve_name,
 )
-from finjobs.domain.statement_roles import RoleChoice, check_header_roles, infer_roles
+from finjobs.domain.statement_roles import Previous, RoleChoice, check_header_roles, infer_roles
 from finjobs.domain.statement_scan import _answer_date_order, _evidence, _scan_columns, _trailer_cell
 from finjobs.domain.statement_sniff import (
     _detect_encoding,
@@ -183,7 +183,7 @@ def locate_header(sniffed: Sniffed, named: list[str], source: str) -> HeaderSpot
     return HeaderSpot(None, None, data, start_rec[0], width)
 
 
-def assign_roles(spot: HeaderSpot, request: _Request, source: str) -> Roles:
+def assign_roles(spot: HeaderSpot, request: _Request, source: str, previous: Previous = ()) -> Roles:
     """Wanted columns as given; the rest from header names, or from content evidence when headerless."""
     stats = _column_stats(spot.data, spot.width)
     mapped: dict[str, list[int]] = {}
@@ -196,7 +196,7 @@ def assign_roles(spot: HeaderSpot, request: _Request, source: str) -> Roles:
     choice: RoleChoice | None = None
     if spot.header is None:
         fixed = {r: ix for r, ix in roles.items() if r in mapped or r == "date"}
-        choice = infer_roles(spot.data, spot.width, fixed)
+        choice = infer_roles(spot.data, spot.width, fixed, previous)
         roles = choice.roles
     else:
         choice = check_header_roles(spot.data, spot.header, roles, set(mapped))
@@ -222,7 +222,7 @@ def scan_values(
     date_order, decimal_sep, symbols = found
     preset = request.preset
     questions = list(roles.choice.open_questions) if roles.choice else []
-    assumptions: list[str] = []
+    assumptions = list(roles.choice.assumptions) if roles.choice else []
     if date_order.endswith("?"):
         date_order, answer = _answer_date_order(date_order[:-1], preset, fallback)
         questions.append("every date fits both day-first and month-first")
@@ -276,17 +276,20 @@ def detect_format(
     account_type: str = "checking",
     default_currency: str = "USD",
     date_order_fallback: tuple[str, str] | None = None,
+    role_fallback: Previous = (),
 ) -> StatementFormat:
     """Decide encoding, delimiter, header, column roles, date order, decimal separator and sign rule.
 
     A preset or column map (role -> header name, '|' joins several names) overrides name detection;
     account_type='credit' flips a single signed amount column (card exports list charges positive).
     date_order_fallback=(order, where from) answers dates the file leaves ambiguous (a previous import of
-    the account, the locale); the answer is recorded in `assumptions`."""
+    the account, the locale); role_fallback=[(role -> column indexes, width, where from)] answers a
+    headerless file's tie between equally good money columns (the account's earlier choices on files of
+    the same width); both answers are recorded in `assumptions`."""
     request = _request(preset, column_map, account_type, source)
     sniffed = sniff(opener, request.preset, source)
     spot = locate_header(sniffed, request.named, source)
-    roles = assign_roles(spot, request, source)
+    roles = assign_roles(spot, request, source, role_fallback)
     scanned = scan_values(opener, sniffed, spot, roles, request, date_order_fallback, source)
     header = spot.header
     return StatementFormat(
@@ -304,6 +307,7 @@ def detect_format(
         evidence=_evidence(header, roles.columns, roles.stats, request, roles.choice),
         open_questions=scanned.open_questions,
         assumptions=scanned.assumptions,
+        width=spot.width,
     )
 
 

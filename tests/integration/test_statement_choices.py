@@ -1,5 +1,7 @@
-"""Imports of files whose dates fit both orders, on PostgreSQL and SQLite: the saved preset, the
-account's previous import, then the locale answer the question, and the import log records it."""
+"""Imports of files the content cannot decide, on PostgreSQL and SQLite: dates that fit both orders (the
+saved preset, the account's previous import, then the locale answer) and a headerless file with two
+equally good money columns (the account's earlier headerless import, else the detector's rule); the
+import log records the answer."""
 
 from __future__ import annotations
 
@@ -19,6 +21,20 @@ from tests.conftest import Stack
 runner = CliRunner()
 AMBIGUOUS = "Date,Description,Amount\n02/12/2009,Shop A,-10.00\n03/11/2009,Shop B,-20.00\n"
 DECIDED = "Date,Description,Amount\n25/12/2009,Shop C,-30.00\n"
+# reconstructed after csv2ofx's mint_headerless.csv (date, payee, category, amount, type, accounts) with
+# a second money column as card exports add for foreign spending (the amount in the original currency):
+# both columns fill every row, neither is a running balance of the other
+TWO_MONEY = (
+    "6/13/15,Cafe Lisboa,Coffee Shops,4.50,4.89,debit,Visa\r\n"
+    "6/14/15,Hotel Avenida,Hotels,212.00,230.35,debit,Visa\r\n"
+    "6/15/15,Refund Hotel Avenida,Hotels,20.00,21.73,credit,Visa\r\n"
+    "6/16/15,Farmacia Central,Pharmacy,12.30,13.36,debit,Visa\r\n"
+)
+NEXT_MONTH = (
+    "7/13/15,Padaria Real,Bakeries,3.20,3.48,debit,Visa\r\n"
+    "7/14/15,Museu do Azulejo,Museums,15.00,16.30,debit,Visa\r\n"
+)
+TIE = "two equally good amount columns: amount column 4 or amount column 5"
 
 
 def run(*args: str) -> dict:
@@ -85,3 +101,66 @@ def test_preview_prints_evidence_and_the_open_question(stack: Stack, path: Path)
     assert "header 'Amount'" in result.output
     assert "open question: every date fits both day-first and month-first" in result.output
     assert "assumed: date order DMY from locale en_GB" in result.output
+
+
+def amounts(stack: Stack) -> list[int]:
+    with stack.session() as s:
+        return sorted(s.scalars(select(Transaction.amount_minor)))
+
+
+@pytest.fixture
+def two_money(tmp_path: Path) -> Path:
+    p = tmp_path / "card.csv"
+    p.write_text(TWO_MONEY, newline="")
+    return p
+
+
+@pytest.fixture
+def next_month(tmp_path: Path) -> Path:
+    p = tmp_path / "card-july.csv"
+    p.write_text(NEXT_MONTH, newline="")
+    return p
+
+
+def test_two_money_columns_without_history_follow_the_rule_and_say_so(
+    stack: Stack, path: Path, two_money: Path
+) -> None:
+    doc = import_file(stack, two_money, "--account", "visa")
+    assert doc["status"] == "completed"
+    assert doc["open_questions"] == [TIE]
+    assert doc["assumptions"] == ["amount column 4 by the detector's rule (the first of the tied columns)"]
+    assert amounts(stack) == [-21200, -1230, -450, 2000]
+
+
+def test_the_accounts_previous_headerless_import_answers_which_money_column(
+    stack: Stack, path: Path, two_money: Path, next_month: Path
+) -> None:
+    first = import_file(stack, two_money, "--account", "visa", "--map", "date=0,amount=4")
+    assert first["status"] == "completed" and first["open_questions"] == []
+    doc = import_file(stack, next_month, "--account", "visa")
+    assert doc["status"] == "completed"
+    assert doc["open_questions"] == [TIE]
+    assert doc["assumptions"] == ["amount column 5 from the previous import of account 'visa'"]
+    assert amounts(stack) == [-23035, -1630, -1336, -489, -348, 2173]
+
+
+def test_another_accounts_choice_or_another_shape_does_not_answer(
+    stack: Stack, path: Path, two_money: Path, tmp_path: Path
+) -> None:
+    import_file(stack, two_money, "--account", "other", "--map", "date=0,amount=4")
+    narrow = tmp_path / "narrow.csv"  # one money column only: its choice is not one of the tied columns
+    narrow.write_text("6/20/15,Shop,Misc,7.00,debit,Visa\n6/21/15,Shop B,Misc,8.00,debit,Visa\n")
+    assert import_file(stack, narrow, "--account", "visa")["open_questions"] == []
+    doc = import_file(stack, two_money, "--account", "visa")
+    assert doc["assumptions"] == ["amount column 4 by the detector's rule (the first of the tied columns)"]
+    with stack.session() as s:
+        visa = s.scalars(select(Transaction.amount_minor).where(Transaction.account == "visa"))
+        assert sorted(visa) == [-21200, -1230, -800, -700, -450, 2000]
+
+
+def test_preview_names_the_open_money_question_and_the_rule(two_money: Path) -> None:
+    result = runner.invoke(app, ["import", "preview", str(two_money)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert f"open question: {TIE}" in said
+    assert "assumed: amount column 4 by the detector's rule" in said

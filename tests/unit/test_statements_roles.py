@@ -227,3 +227,16 @@ def test_a_named_running_balance_is_checked_against_the_named_amounts() -> None:
     assert fmt.evidence["debit"] == (
         "header 'Withdrawal'; each row fills one of the two on 4/4 rows; running balance holds on 3/3 rows"
     )
+
+
+def test_a_tie_is_answered_by_an_earlier_choice_on_a_file_of_the_same_width() -> None:
+    text = "2024-01-01,A shop,-1.00,-2.00\n2024-01-02,B shop,-3.00,-5.00\n2024-01-03,C shop,-4.00,-1.00\n"
+    rule = detect_format(opener(text))
+    assert rule.columns["amount"] == [2] and rule.width == 4
+    assert rule.assumptions == ["amount column 3 by the detector's rule (the first of the tied columns)"]
+    earlier = detect_format(opener(text), role_fallback=[({"date": [0], "amount": [3]}, 4, "import 7")])
+    assert earlier.columns["amount"] == [3]
+    assert earlier.assumptions == ["amount column 4 from import 7"]
+    assert [a for _, a, _ in amounts(text, role_fallback=[({"amount": [3]}, 4, "x")])] == [-200, -500, -100]
+    other_width = detect_format(opener(text), role_fallback=[({"amount": [3]}, 5, "import 8")])
+    assert other_width.columns["amount"] == [2] and "rule" in other_width.assumptions[0]
