@@ -19,15 +19,10 @@ import sys
 import time
 from pathlib import Path
 
+from eval_receipts import parse_range  # the same --only/--images range syntax
+
 CLI = "from finjobs.cli import main; import sys; sys.argv = ['finjobs', *sys.argv[1:]]; main()"
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "receipts"
-
-
-def parse_range(spec: str) -> list[str]:
-    """'000-019' -> ['000', ..., '019']; '005' -> ['005']."""
-    first, _, last = spec.partition("-")
-    width = len(first)
-    return [f"{n:0{width}d}" for n in range(int(first), int(last or first) + 1)]
 
 
 def wall(cmd: list[str], env: dict[str, str]) -> float:
@@ -64,7 +59,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--runs", action="store_true", help="print each scan's Tesseract runs instead")
     args = parser.parse_args()
-    images = [args.data / "img" / f"{n}.jpg" for n in parse_range(args.images)]
+    first, last = parse_range(args.images) or (0, 19)
+    images = [args.data / "img" / f"{n:03d}.jpg" for n in range(first, last + 1)]
     images = [p for p in images if p.exists()]
     if not images:
         sys.exit(f"no images found under {args.data / 'img'}")

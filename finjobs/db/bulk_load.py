@@ -47,11 +47,17 @@ class Spilled:
         )
 
     def load_into(self, occurrences: Occurrences, dates: set[dt.date]) -> None:
-        for date in dates:
-            (counts,) = self.db.execute(
-                "SELECT counts FROM spilled WHERE date = ?", (date.isoformat(),)
-            ).fetchone()
-            occurrences.load(date, json.loads(counts))
+        """The dropped counts of `dates` back into `occurrences`, in one query."""
+        wanted = json.dumps([d.isoformat() for d in dates])
+        rows = self.db.execute(
+            "SELECT date, counts FROM spilled WHERE date IN (SELECT value FROM json_each(?))", (wanted,)
+        )
+        loaded = 0
+        for iso, counts in rows:
+            occurrences.load(dt.date.fromisoformat(iso), json.loads(counts))
+            loaded += 1
+        if loaded != len(dates):  # a lost count would number a repeated row as new: never guess
+            raise RuntimeError(f"import spill: {len(dates) - loaded} of {len(dates)} dates missing")
 
     def close(self) -> None:
         self.db.close()
