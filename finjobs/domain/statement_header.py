@@ -83,7 +83,7 @@ def _column_stats(rows: Sequence[Sequence[str]], width: int) -> list[_ColumnStat
 
 
 def _find_header(
-    records: Sequence[tuple[int, Sequence[str]]], width: int, wanted: list[str]
+    records: Sequence[tuple[int, Sequence[str]]], width: int, wanted: Sequence[str]
 ) -> tuple[int, Sequence[str]] | None:
     if wanted:
         folded = {norm_name(w) for w in wanted}

@@ -12,7 +12,7 @@ import datetime
 import functools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
@@ -128,6 +128,7 @@ class Scanned:
 def _request(
     preset: str | ColumnPreset | None, column_map: dict[str, str] | None, account_type: str, source: str
 ) -> _Request:
+    """The caller's choices checked: a preset named or given, the account type, the wanted columns."""
     if isinstance(preset, str):
         if preset not in PRESETS:
             raise InputError(
@@ -138,14 +139,14 @@ def _request(
         account_type = preset.account_type
     if account_type not in ACCOUNT_TYPES:
         raise InputError(f"account_type must be one of {', '.join(ACCOUNT_TYPES)}", source=source)
-    wanted: dict[str, list[str]] = {}
+    wanted: dict[str, tuple[str, ...]] = {}
     if preset is not None:
-        wanted.update({r: list(n) for r, n in preset.columns.items()})
+        wanted.update({r: tuple(n) for r, n in preset.columns.items()})
     if column_map:
         _check_roles(column_map, source=source)
-        wanted.update({r: [n for n in str(v).split("|") if n.strip()] for r, v in column_map.items()})
+        wanted.update({r: tuple(n for n in str(v).split("|") if n.strip()) for r, v in column_map.items()})
     by_index = bool(wanted) and all(n.strip().isdigit() for ns in wanted.values() for n in ns)
-    return _Request(preset, wanted, account_type, by_index)
+    return _Request(preset, MappingProxyType(wanted), account_type, by_index)
 
 
 def sniff(opener: Opener, preset: ColumnPreset | None, source: str) -> Sniffed:
@@ -164,7 +165,7 @@ def sniff(opener: Opener, preset: ColumnPreset | None, source: str) -> Sniffed:
     return Sniffed(encoding, delimiter, tuple((ln, tuple(r)) for ln, r in records), width)
 
 
-def locate_header(sniffed: Sniffed, named: list[str], source: str) -> HeaderSpot:
+def locate_header(sniffed: Sniffed, named: Sequence[str], source: str) -> HeaderSpot:
     """The header record (by the wanted names, else by vocabulary), or the first dated row when none."""
     records, width = sniffed.records, sniffed.width
     found = _find_header(records, width, named)

@@ -97,14 +97,18 @@ HEADERLESS = "2024-01-02,Shop,-5.00 €,95.00\n2024-01-03,Pay,10.00 €,105.00\n
 DIRECTION = "Date,Memo,Amount,Type\n2024-01-02,Shop,5.00,debit\n2024-01-03,Pay,10.00,credit\n"
 
 
-@pytest.mark.parametrize("text", [HEADERED, HEADERLESS, DIRECTION], ids=["header", "headerless", "direction"])
-def test_every_stage_returns_a_frozen_value(text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "column_map"),
+    [(HEADERED, None), (HEADERLESS, None), (DIRECTION, None), (HEADERED, {"description": "Description"})],
+    ids=["header", "headerless", "direction", "column-map"],
+)
+def test_every_stage_returns_a_frozen_value(text: str, column_map: dict[str, str] | None) -> None:
     data = text.encode()
 
     def opener() -> io.BytesIO:
         return io.BytesIO(data)
 
-    request = st._request(None, None, "checking", "t.csv")
+    request = st._request(None, column_map, "checking", "t.csv")
     sniffed = st.sniff(opener, request.preset, "t.csv")
     spot = st.locate_header(sniffed, request.named, "t.csv")
     roles = st.assign_roles(spot, request, "t.csv")
@@ -113,7 +117,7 @@ def test_every_stage_returns_a_frozen_value(text: str) -> None:
     rule = st.sign_rule(spot, roles, request.account_type)
     column_scan = _scan_columns(opener, sniffed.encoding, ",", spot.start, roles.columns, "t.csv")
 
-    for stage in (sniffed, spot, roles, scanned):
+    for stage in (request, sniffed, spot, roles, scanned):
         for f in dataclasses.fields(stage):
             with pytest.raises(dataclasses.FrozenInstanceError):
                 setattr(stage, f.name, None)
@@ -126,5 +130,5 @@ def test_every_stage_returns_a_frozen_value(text: str) -> None:
     assert isinstance(currency, str) and isinstance(rule, str)
     # The stages are the pipeline detect_format runs: composed here they give its answer.
     assert st._format(sniffed, spot, roles, scanned, currency, rule) == st.detect_format(
-        opener, source="t.csv"
+        opener, source="t.csv", column_map=column_map
     )
