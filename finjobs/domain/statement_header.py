@@ -4,7 +4,7 @@ when headerless). Pure: stdlib only."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from finjobs.domain import statement_vocab as vocab
@@ -21,7 +21,7 @@ from finjobs.errors import InputError
 # ================================================================ header and roles
 
 
-def _header_score(row: list[str]) -> int:
+def _header_score(row: Sequence[str]) -> int:
     names = [norm_name(c) for c in row]
     if any(date_shape(c) is not None or _is_amount(c) for c in row if c.strip()):
         return 0
@@ -74,7 +74,7 @@ class _ColumnStats:
         return n / self.filled if self.filled else 0.0
 
 
-def _column_stats(rows: list[list[str]], width: int) -> list[_ColumnStats]:
+def _column_stats(rows: Sequence[Sequence[str]], width: int) -> list[_ColumnStats]:
     stats = [_ColumnStats() for _ in range(width)]
     for row in rows:
         for i, cell in enumerate(row[:width]):
@@ -83,8 +83,8 @@ def _column_stats(rows: list[list[str]], width: int) -> list[_ColumnStats]:
 
 
 def _find_header(
-    records: list[tuple[int, list[str]]], width: int, wanted: list[str]
-) -> tuple[int, list[str]] | None:
+    records: Sequence[tuple[int, Sequence[str]]], width: int, wanted: Sequence[str]
+) -> tuple[int, Sequence[str]] | None:
     if wanted:
         folded = {norm_name(w) for w in wanted}
         for line, row in records[:60]:
@@ -108,7 +108,7 @@ def _find_header(
     return None
 
 
-def _resolve_name(header: list[str], name: str, source: str) -> int:
+def _resolve_name(header: Sequence[str], name: str, source: str) -> int:
     for i, h in enumerate(header):
         if h.strip() == name.strip():
             return i
@@ -123,7 +123,7 @@ class _Picker:
     """Role -> column indexes for a file with a header: wanted roles as given, the rest by header name
     (the vocabulary table), checked against what the values look like."""
 
-    def __init__(self, header: list[str] | None, stats: list[_ColumnStats], mapped: dict[str, list[int]]):
+    def __init__(self, header: Sequence[str] | None, stats: list[_ColumnStats], mapped: dict[str, list[int]]):
         self.stats, self.width = stats, len(stats)
         self.names = [norm_name(h) for h in header] if header else [""] * self.width
         self.roles: dict[str, list[int]] = {r: list(ix) for r, ix in mapped.items()}
@@ -200,7 +200,7 @@ class _Picker:
 
 
 def _assign_roles(
-    header: list[str] | None, stats: list[_ColumnStats], mapped: dict[str, list[int]], n_rows: int
+    header: Sequence[str] | None, stats: list[_ColumnStats], mapped: dict[str, list[int]], n_rows: int
 ) -> dict[str, list[int]]:
     """Role -> column indexes: mapped roles as given, the rest from header names, then from values.
     Headerless files get only their date here; statement_roles.infer_roles weighs the rest."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from finjobs.domain.statement_header import _ColumnStats
 from finjobs.domain.statement_roles import RoleChoice
@@ -31,9 +34,9 @@ def _answer_date_order(
 
 
 def _evidence(
-    header: list[str] | None,
-    roles: dict[str, list[int]],
-    stats: list[_ColumnStats],
+    header: Sequence[str] | None,
+    roles: Mapping[str, Sequence[int]],
+    stats: Sequence[_ColumnStats],
     request: _Request,
     choice: RoleChoice | None,
 ) -> dict[str, str]:
@@ -53,59 +56,82 @@ def _evidence(
     return out
 
 
+class ColumnScan(NamedTuple):
+    """What one pass over every record found in the date and money columns."""
+
+    date_order: str  # "DMY" | "MDY" | "YMD"; a trailing "?" when every date fits both DMY and MDY
+    decimal_sep: str  # "." | ","
+    symbols: tuple[tuple[str, int], ...]  # currencies the rows name, with counts, most common first
+
+
+@dataclass
+class _DateTally:
+    """Numeric dates seen, how many of them day-first / month-first cannot read, and their separators."""
+
+    numeric: int = 0
+    no_dmy: int = 0
+    no_mdy: int = 0
+    seps: Counter[str] = field(default_factory=Counter)
+
+    def judge(self, dates: Counter[str]) -> None:
+        """Count in a tally of raw dates (each distinct value judged once, weighted), then clear it."""
+        for raw, n in dates.items():
+            shape = date_shape(raw)
+            if shape is not None and shape.fixed is None:
+                self.numeric += n
+                self.seps[shape.sep] += n
+                self.no_dmy += n * (not shape.fits("DMY"))
+                self.no_mdy += n * (not shape.fits("MDY"))
+        dates.clear()
+
+
+def _vote_money(
+    row: list[str], money: Sequence[int], cur_col: int, votes: Counter[str], symbols: Counter[str]
+) -> None:
+    """One record's decimal-separator votes and the currencies it names (symbols, codes, the column)."""
+    for i in money:
+        if i < len(row) and (amt := amount_shape(row[i])) is not None:
+            if vote := amt.decimal_vote():
+                votes[vote] += 1
+            if amt.currency:
+                symbols[amt.currency] += 1
+    if 0 <= cur_col < len(row) and (code := currency_code(row[cur_col])):
+        symbols[code] += 1
+
+
 def _scan_columns(
     opener: Opener,
     encoding: str,
     delimiter: str,
     start: int,
-    roles: dict[str, list[int]],
+    roles: Mapping[str, Sequence[int]],
     source: str,
-) -> tuple[str, str, Counter[str]]:
+) -> ColumnScan:
     """One streaming pass: date order from every date value; decimal separator and the currencies the
     rows name (currency column, symbols, codes) from every amount until 20,000 rows agree unanimously."""
     date_col = roles["date"][0]
     cur_col = roles["currency"][0] if "currency" in roles else -1
-    money = (
-        roles.get("amount", []) + roles.get("debit", []) + roles.get("credit", []) + roles.get("balance", [])
-    )
-    no_dmy = no_mdy = numeric = seen = 0
-    seps: Counter[str] = Counter()
+    money = [i for role in ("amount", "debit", "credit", "balance") for i in roles.get(role, ())]
+    tally = _DateTally()
     votes: Counter[str] = Counter()
     symbols: Counter[str] = Counter()
     dates: Counter[str] = Counter()  # each distinct value is judged once, weighted by its count
-
-    def judge_dates() -> None:
-        nonlocal numeric, no_dmy, no_mdy
-        for raw, n in dates.items():
-            shape = date_shape(raw)
-            if shape is not None and shape.fixed is None:
-                numeric += n
-                seps[shape.sep] += n
-                no_dmy += n * (not shape.fits("DMY"))
-                no_mdy += n * (not shape.fits("MDY"))
-        dates.clear()
-
+    seen = 0
     for line, row in _records(opener, encoding, delimiter, source):
         if line < start:
             continue
         if date_col < len(row):
             dates[row[date_col]] += 1
             if len(dates) > 4096:  # timestamps are all distinct: keep the tally bounded
-                judge_dates()
+                tally.judge(dates)
         seen += 1
         if seen > _SETTLED_AFTER and len(votes) <= 1 and len(symbols) <= 1:
             continue  # money is settled: 20,000 unanimous rows cannot be outvoted by what is left in practice
-        for i in money:
-            if i < len(row) and (amt := amount_shape(row[i])) is not None:
-                if vote := amt.decimal_vote():
-                    votes[vote] += 1
-                if amt.currency:
-                    symbols[amt.currency] += 1
-        if 0 <= cur_col < len(row) and (code := currency_code(row[cur_col])):
-            symbols[code] += 1
-    judge_dates()
+        _vote_money(row, money, cur_col, votes, symbols)
+    tally.judge(dates)
     decimal_sep = "," if votes[","] > votes["."] else "."
-    return _date_order(numeric, no_dmy, no_mdy, seps, decimal_sep), decimal_sep, symbols
+    order = _date_order(tally.numeric, tally.no_dmy, tally.no_mdy, tally.seps, decimal_sep)
+    return ColumnScan(order, decimal_sep, tuple(symbols.most_common()))
 
 
 def _date_order(numeric: int, no_dmy: int, no_mdy: int, seps: Counter[str], decimal_sep: str) -> str:

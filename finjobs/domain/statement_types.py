@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import codecs
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any, NamedTuple
 
@@ -253,13 +253,13 @@ def _check_format(fmt: StatementFormat) -> None:
 
 @dataclass(frozen=True)
 class _Request:
-    """The caller's choices: the preset, the wanted columns (role -> header names or indexes)."""
+    """Stage 0, the caller's choices: the preset, the wanted columns (role -> header names or indexes)."""
 
     preset: ColumnPreset | None
-    wanted: dict[str, list[str]]
+    wanted: Mapping[str, tuple[str, ...]]  # read-only
     account_type: str
     by_index: bool  # every wanted column is given as a 0-based index
 
     @property
-    def named(self) -> list[str]:
-        return [] if self.by_index else [n for ns in self.wanted.values() for n in ns]
+    def named(self) -> tuple[str, ...]:
+        return () if self.by_index else tuple(n for ns in self.wanted.values() for n in ns)

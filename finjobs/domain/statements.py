@@ -12,9 +12,10 @@ import datetime
 import functools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from finjobs.domain import statement_vocab as vocab
@@ -22,11 +23,10 @@ from finjobs.domain.money import format_minor, from_minor, to_minor
 from finjobs.domain.statement_header import (
     _assign_roles,
     _column_stats,
-    _ColumnStats,
     _find_header,
     _resolve_name,
 )
-from finjobs.domain.statement_roles import Previous, RoleChoice, check_header_roles, infer_roles
+from finjobs.domain.statement_roles import Previous, check_header_roles, infer_roles
 from finjobs.domain.statement_scan import _answer_date_order, _evidence, _scan_columns, _trailer_cell
 from finjobs.domain.statement_sniff import (
     _detect_encoding,
@@ -75,6 +75,11 @@ __all__ = [
 
 
 # ================================================================ detection
+#
+# detect_format is a pipeline of stages, each returning a frozen value (tuples and read-only mappings
+# inside, so a later stage cannot change what an earlier one decided):
+#   _request -> sniff -> locate_header -> assign_roles -> scan_values -> pick_currency, sign_rule
+#   -> _format (the StatementFormat a caller stores).
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,7 @@ class Sniffed:
 
     encoding: str
     delimiter: str
-    records: list[tuple[int, list[str]]]
+    records: tuple[tuple[int, tuple[str, ...]], ...]  # (start line, cells) of the sampled records
     width: int
 
 
@@ -92,35 +97,38 @@ class HeaderSpot:
     """Stage 2: where the header is (None: headerless), the sampled data rows and where data starts."""
 
     header_line: int | None
-    header: list[str] | None
-    data: list[list[str]]
+    header: tuple[str, ...] | None
+    data: tuple[tuple[str, ...], ...]
     start: int
     width: int
 
 
 @dataclass(frozen=True)
 class Roles:
-    """Stage 3: role -> column indexes, and the content evidence (headerless files)."""
+    """Stage 3: role -> column indexes, why each was chosen, and what the content left open."""
 
-    columns: dict[str, list[int]]
-    stats: list[_ColumnStats]
-    choice: RoleChoice | None
+    columns: Mapping[str, tuple[int, ...]]
+    evidence: Mapping[str, str]
+    flipped: bool  # a running balance proves the amount column lists money out as positive
+    open_questions: tuple[str, ...]
+    assumptions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Scanned:
-    """Stage 4: what one pass over every value decided."""
+    """Stage 4: what one pass over every value decided, with the questions still open and their answers."""
 
     date_order: str
     decimal_sep: str
-    symbols: Counter[str]
-    open_questions: list[str]
-    assumptions: list[str]
+    symbols: tuple[tuple[str, int], ...]  # currencies the rows name, with counts, most common first
+    open_questions: tuple[str, ...]
+    assumptions: tuple[str, ...]
 
 
 def _request(
     preset: str | ColumnPreset | None, column_map: dict[str, str] | None, account_type: str, source: str
 ) -> _Request:
+    """The caller's choices checked: a preset named or given, the account type, the wanted columns."""
     if isinstance(preset, str):
         if preset not in PRESETS:
             raise InputError(
@@ -131,14 +139,14 @@ def _request(
         account_type = preset.account_type
     if account_type not in ACCOUNT_TYPES:
         raise InputError(f"account_type must be one of {', '.join(ACCOUNT_TYPES)}", source=source)
-    wanted: dict[str, list[str]] = {}
+    wanted: dict[str, tuple[str, ...]] = {}
     if preset is not None:
-        wanted.update({r: list(n) for r, n in preset.columns.items()})
+        wanted.update({r: tuple(n) for r, n in preset.columns.items()})
     if column_map:
         _check_roles(column_map, source=source)
-        wanted.update({r: [n for n in str(v).split("|") if n.strip()] for r, v in column_map.items()})
+        wanted.update({r: tuple(n for n in str(v).split("|") if n.strip()) for r, v in column_map.items()})
     by_index = bool(wanted) and all(n.strip().isdigit() for ns in wanted.values() for n in ns)
-    return _Request(preset, wanted, account_type, by_index)
+    return _Request(preset, MappingProxyType(wanted), account_type, by_index)
 
 
 def sniff(opener: Opener, preset: ColumnPreset | None, source: str) -> Sniffed:
@@ -154,10 +162,10 @@ def sniff(opener: Opener, preset: ColumnPreset | None, source: str) -> Sniffed:
         delimiter, records = _pick_delimiter(sample, source)
     widths = Counter(len(r) for _, r in records if len(r) >= 2) or Counter({1: 1})
     width = max(widths.items(), key=lambda kv: (kv[1], kv[0]))[0]
-    return Sniffed(encoding, delimiter, records, width)
+    return Sniffed(encoding, delimiter, tuple((ln, tuple(r)) for ln, r in records), width)
 
 
-def locate_header(sniffed: Sniffed, named: list[str], source: str) -> HeaderSpot:
+def locate_header(sniffed: Sniffed, named: Sequence[str], source: str) -> HeaderSpot:
     """The header record (by the wanted names, else by vocabulary), or the first dated row when none."""
     records, width = sniffed.records, sniffed.width
     found = _find_header(records, width, named)
@@ -165,12 +173,12 @@ def locate_header(sniffed: Sniffed, named: list[str], source: str) -> HeaderSpot
         missing = ", ".join(repr(n) for n in named)
         raise InputError(f"header with column(s) {missing} not found", source=source)
     if found is not None:
-        header_line, header = found[0], [c.strip() for c in found[1]]
-        data = [
+        header_line, header = found[0], tuple(c.strip() for c in found[1])
+        data = tuple(
             r
             for ln, r in records
-            if ln > header_line and any(c.strip() for c in r) and [c.strip() for c in r] != header
-        ]
+            if ln > header_line and any(c.strip() for c in r) and tuple(c.strip() for c in r) != header
+        )
         start = next((ln for ln, _ in records if ln > header_line), header_line + 1)
         return HeaderSpot(header_line, header, data, start, len(header))  # cells past it have no name
     start_rec = next(
@@ -179,33 +187,44 @@ def locate_header(sniffed: Sniffed, named: list[str], source: str) -> HeaderSpot
     )
     if start_rec is None:
         raise InputError("no date column found (no header and no row with a date)", source=source)
-    data = [r for ln, r in records if ln >= start_rec[0] and any(c.strip() for c in r)]
+    data = tuple(r for ln, r in records if ln >= start_rec[0] and any(c.strip() for c in r))
     return HeaderSpot(None, None, data, start_rec[0], width)
 
 
-def assign_roles(spot: HeaderSpot, request: _Request, source: str, previous: Previous = ()) -> Roles:
-    """Wanted columns as given; the rest from header names, or from content evidence when headerless."""
-    stats = _column_stats(spot.data, spot.width)
+def _wanted_columns(spot: HeaderSpot, request: _Request, source: str) -> dict[str, list[int]]:
+    """The preset's or column map's roles as column indexes (by header name, or given as indexes)."""
     mapped: dict[str, list[int]] = {}
     for role, names in request.wanted.items():
-        idx = [int(n) if request.by_index else _resolve_name(spot.header or [], n, source) for n in names]
+        idx = [int(n) if request.by_index else _resolve_name(spot.header or (), n, source) for n in names]
         if any(i >= spot.width for i in idx):
             raise InputError(f"column index out of range for role {role!r}", source=source)
         mapped[role] = idx
+    return mapped
+
+
+def assign_roles(spot: HeaderSpot, request: _Request, source: str, previous: Previous = ()) -> Roles:
+    """Wanted columns as given; the rest from header names checked against content, or from content
+    evidence alone when headerless (ties answered from `previous`)."""
+    stats = _column_stats(spot.data, spot.width)
+    mapped = _wanted_columns(spot, request, source)
     roles = _assign_roles(spot.header, stats, mapped, len(spot.data))
-    choice: RoleChoice | None = None
     if spot.header is None:
         fixed = {r: ix for r, ix in roles.items() if r in mapped or r == "date"}
         choice = infer_roles(spot.data, spot.width, fixed, previous)
-        roles = choice.roles
     else:
         choice = check_header_roles(spot.data, spot.header, roles, set(mapped))
-        roles = choice.roles
+    roles = choice.roles
     if "date" not in roles:
         raise InputError("no date column found", source=source)
     if not any(r in roles for r in ("amount", "debit", "credit")):
         raise InputError("no amount column found", source=source)
-    return Roles(roles, stats, choice)
+    return Roles(
+        columns=MappingProxyType({r: tuple(ix) for r, ix in roles.items()}),
+        evidence=MappingProxyType(_evidence(spot.header, roles, stats, request, choice)),
+        flipped=choice.flipped,
+        open_questions=tuple(choice.open_questions),
+        assumptions=tuple(choice.assumptions),
+    )
 
 
 def scan_values(
@@ -219,19 +238,18 @@ def scan_values(
 ) -> Scanned:
     """Date order and decimal separator from every value; an ambiguous date order answered and noted."""
     found = _scan_columns(opener, sniffed.encoding, sniffed.delimiter, spot.start, roles.columns, source)
-    date_order, decimal_sep, symbols = found
+    date_order, decimal_sep = found.date_order, found.decimal_sep
     preset = request.preset
-    questions = list(roles.choice.open_questions) if roles.choice else []
-    assumptions = list(roles.choice.assumptions) if roles.choice else []
+    questions, assumptions = roles.open_questions, roles.assumptions
     if date_order.endswith("?"):
         date_order, answer = _answer_date_order(date_order[:-1], preset, fallback)
-        questions.append("every date fits both day-first and month-first")
-        assumptions.append(answer)
+        questions += ("every date fits both day-first and month-first",)
+        assumptions += (answer,)
     elif preset and preset.date_order:
         date_order = preset.date_order
     if preset and preset.decimal_sep:
         decimal_sep = preset.decimal_sep
-    return Scanned(date_order, decimal_sep, symbols, questions, assumptions)
+    return Scanned(date_order, decimal_sep, found.symbols, questions, assumptions)
 
 
 def pick_currency(
@@ -241,7 +259,7 @@ def pick_currency(
     header, cols = spot.header, roles.columns
     header_codes = [
         code
-        for i in cols.get("amount", []) + cols.get("debit", [])
+        for i in cols.get("amount", ()) + cols.get("debit", ())
         if header and (code := vocab.currency_word(norm_name(header[i]).rpartition(" ")[2]))
     ]
     if preset and preset.currency:
@@ -249,7 +267,7 @@ def pick_currency(
     if header_codes:
         return header_codes[0]
     if scanned.symbols:
-        return scanned.symbols.most_common(1)[0][0]
+        return scanned.symbols[0][0]
     return default.upper()
 
 
@@ -262,9 +280,33 @@ def sign_rule(spot: HeaderSpot, roles: Roles, account_type: str) -> str:
         return "direction:" + (
             spot.header[cols["direction"][0]] if spot.header else str(cols["direction"][0])
         )
-    if (account_type == "credit") != bool(roles.choice and roles.choice.flipped):
+    if (account_type == "credit") != roles.flipped:
         return "amount_flipped(credit)"
     return "amount"
+
+
+def _format(
+    sniffed: Sniffed, spot: HeaderSpot, roles: Roles, scanned: Scanned, currency: str, rule: str
+) -> StatementFormat:
+    """The stages' decisions as the StatementFormat a caller stores (columns by header name, or index)."""
+    header = spot.header
+    return StatementFormat(
+        encoding=sniffed.encoding,
+        delimiter=sniffed.delimiter,
+        header_line=spot.header_line,
+        data_start_line=spot.start,
+        columns={
+            r: [header[i] if header else i for i in roles.columns[r]] for r in ROLES if r in roles.columns
+        },
+        date_order=scanned.date_order,
+        decimal_sep=scanned.decimal_sep,
+        sign_rule=rule,
+        currency=currency,
+        evidence=dict(roles.evidence),
+        open_questions=list(scanned.open_questions),
+        assumptions=list(scanned.assumptions),
+        width=spot.width,
+    )
 
 
 def detect_format(
@@ -291,24 +333,9 @@ def detect_format(
     spot = locate_header(sniffed, request.named, source)
     roles = assign_roles(spot, request, source, role_fallback)
     scanned = scan_values(opener, sniffed, spot, roles, request, date_order_fallback, source)
-    header = spot.header
-    return StatementFormat(
-        encoding=sniffed.encoding,
-        delimiter=sniffed.delimiter,
-        header_line=spot.header_line,
-        data_start_line=spot.start,
-        columns={
-            r: [header[i] if header else i for i in roles.columns[r]] for r in ROLES if r in roles.columns
-        },
-        date_order=scanned.date_order,
-        decimal_sep=scanned.decimal_sep,
-        sign_rule=sign_rule(spot, roles, request.account_type),
-        currency=pick_currency(spot, roles, scanned, request.preset, default_currency),
-        evidence=_evidence(header, roles.columns, roles.stats, request, roles.choice),
-        open_questions=scanned.open_questions,
-        assumptions=scanned.assumptions,
-        width=spot.width,
-    )
+    currency = pick_currency(spot, roles, scanned, request.preset, default_currency)
+    rule = sign_rule(spot, roles, request.account_type)
+    return _format(sniffed, spot, roles, scanned, currency, rule)
 
 
 def read_statement(
