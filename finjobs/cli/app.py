@@ -116,8 +116,9 @@ def _prepare(command: Command, parent: Context | None = None) -> Command:
     return command
 
 
-def load_command(name: str) -> Command:
-    """Import the module behind root command `name` and build its click command."""
+def load_command(name: str, parent: Context | None = None) -> Command:
+    """Import the module behind root command `name` and build its click command (`parent`: the root's
+    context when the command is about to run)."""
     entry = COMMANDS[name]
     target = getattr(importlib.import_module(f"finjobs.cli.{entry.module}"), entry.attr)
     # Built exactly as add_typer/command on the root would (a one-command sub-app stays a group).
@@ -129,7 +130,7 @@ def load_command(name: str) -> Command:
         holder.command(name)(target)
     group = typer.main.get_command(holder)
     assert isinstance(group, TyperGroup)
-    return _prepare(group.commands[name])
+    return _prepare(group.commands[name], parent)
 
 
 class FinjobsGroup(TyperGroup):
@@ -150,7 +151,7 @@ class FinjobsGroup(TyperGroup):
         if self._listing:  # drawing the root --help: the summary is enough
             return TyperCommand(cmd_name, short_help=COMMANDS[cmd_name].help)
         if cmd_name not in self.commands:
-            self.add_command(load_command(cmd_name), cmd_name)
+            self.add_command(load_command(cmd_name, ctx), cmd_name)
         return self.commands[cmd_name]
 
     def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
