@@ -1,20 +1,28 @@
 """The root Typer app: sub-apps per command group, and the one place errors become exit codes.
 
 Command modules are imported only when their command runs (or its own --help is asked for): the root
-`--help` is drawn from COMMANDS below, so `finjobs --help` imports neither SQLAlchemy, RQ nor Prophet."""
+`--help` is drawn from COMMANDS below, so `finjobs --help` imports neither SQLAlchemy, RQ nor Prophet.
+Help is Click's plain layout (`rich_markup_mode=None`): Typer's Rich panels import rich.markdown and
+rich.traceback (~35 ms) on every --help."""
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import click
 import typer
 import typer.main
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from finjobs.errors import FinjobsError
+
+if TYPE_CHECKING:
+    from typer._click import Command, Context, HelpFormatter
+
+# Typer's help layout for every command: None is Click's plain text (same usage, options and help text).
+MARKUP_MODE = None
 
 
 class Entry(NamedTuple):
@@ -77,15 +85,44 @@ COMMANDS: dict[str, Entry] = {
     "transactions": Entry("transactions", "app", "Transactions: re-categorise."),
     "operators": Entry("operators", "app", "Operators of the web console (not app users)."),
     "queues": Entry("queues", "app", "Pause and resume single queues."),
+    "version": Entry("version", "version", "Print the finjobs version."),
 }
 
 
-def load_command(name: str) -> click.Command:
-    """Import the module behind root command `name` and build its click command."""
+def _help_flag_false(option: TyperOption | None) -> TyperOption | None:
+    """A --help flag that was not given reads False, not None: Typer coerces a None through a pydantic
+    TypeAdapter (importing pydantic, ~50 ms on every command) and passes a bool through as it is."""
+    if option is not None and option.default is None:
+        option.default = False
+    return option
+
+
+def _summary(help_text: str) -> str:
+    """A command's line in its group's listing: the first paragraph of its help, whole (as Typer's Rich
+    layout shows it; Click's plain one cuts the help at ~45 characters unless short_help is set)."""
+    return " ".join(inspect.cleandoc(help_text).partition("\n\n")[0].split())
+
+
+def _prepare(command: Command, parent: Context | None = None) -> Command:
+    """For every command of a loaded tree: the False --help default (the option is made, and cached by
+    the command, for a context built as make_context would, so it has the names a real run uses) and
+    the whole summary line for its group's listing."""
+    ctx = typer.Context(command, parent=parent, **command.context_settings)
+    _help_flag_false(command.get_help_option(ctx))
+    if command.help and not command.short_help:
+        command.short_help = _summary(command.help)
+    for sub in getattr(command, "commands", {}).values():
+        _prepare(sub, ctx)
+    return command
+
+
+def load_command(name: str, parent: Context | None = None) -> Command:
+    """Import the module behind root command `name` and build its click command (`parent`: the root's
+    context when the command is about to run)."""
     entry = COMMANDS[name]
     target = getattr(importlib.import_module(f"finjobs.cli.{entry.module}"), entry.attr)
     # Built exactly as add_typer/command on the root would (a one-command sub-app stays a group).
-    holder = typer.Typer(add_completion=False)
+    holder = typer.Typer(add_completion=False, rich_markup_mode=MARKUP_MODE)
     holder.callback()(lambda: None)
     if isinstance(target, typer.Typer):
         holder.add_typer(target, name=name)
@@ -93,7 +130,7 @@ def load_command(name: str) -> click.Command:
         holder.command(name)(target)
     group = typer.main.get_command(holder)
     assert isinstance(group, TyperGroup)
-    return group.commands[name]
+    return _prepare(group.commands[name], parent)
 
 
 class FinjobsGroup(TyperGroup):
@@ -102,26 +139,29 @@ class FinjobsGroup(TyperGroup):
 
     _listing = False
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def get_help_option(self, ctx: Context) -> TyperOption | None:
+        return _help_flag_false(super().get_help_option(ctx))
+
+    def list_commands(self, ctx: Context) -> list[str]:
         return [*COMMANDS, *(n for n in super().list_commands(ctx) if n not in COMMANDS)]
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         if cmd_name not in COMMANDS:
             return super().get_command(ctx, cmd_name)
         if self._listing:  # drawing the root --help: the summary is enough
-            return click.Command(cmd_name, help=COMMANDS[cmd_name].help)
+            return TyperCommand(cmd_name, short_help=COMMANDS[cmd_name].help)
         if cmd_name not in self.commands:
-            self.add_command(load_command(cmd_name), cmd_name)
+            self.add_command(load_command(cmd_name, ctx), cmd_name)
         return self.commands[cmd_name]
 
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
         self._listing = True
         try:
             super().format_help(ctx, formatter)
         finally:
             self._listing = False
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except FinjobsError as exc:
@@ -162,6 +202,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
+    rich_markup_mode=MARKUP_MODE,
 )
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from finjobs.cli import context
 from finjobs.errors import InputError
@@ -68,6 +67,8 @@ def preview(
     if json_out:
         context.emit_json(doc)
         return
+    from rich.table import Table
+
     _print_format(doc["format"])
     table = Table(title=f"rows (first {limit})", title_justify="left")
     for col in ("date", "amount", "description"):

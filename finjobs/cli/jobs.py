@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from finjobs.cli import context
 from finjobs.errors import InputError
@@ -26,6 +25,8 @@ def failed(
     if json_out:
         context.emit_json({"failed": jobs})
         return
+    from rich.table import Table
+
     table = Table(title=f"failed jobs ({len(jobs)})", title_justify="left")
     for col in ("id", "queue", "func", "ended", "error"):
         table.add_column(col)

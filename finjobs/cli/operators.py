@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from finjobs.cli import context
 
@@ -32,6 +31,8 @@ def create(
 @app.command("list")
 def list_() -> None:
     """Operators and whether each is read-only."""
+    from rich.table import Table
+
     from finjobs.services.operators import list_operators
 
     with context.session() as s:

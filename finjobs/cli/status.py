@@ -6,14 +6,13 @@ import time
 from typing import TYPE_CHECKING
 
 import typer
-from rich import box
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
 
 from finjobs.cli import context
 
 if TYPE_CHECKING:
+    from rich.console import Group
+    from rich.text import Text
+
     from finjobs.services.queues import QueueStats
 
 BAR_WIDTH = 14
@@ -21,6 +20,8 @@ BAR_WIDTH = 14
 
 def _bar(s: QueueStats) -> Text:
     """One stacked bar per queue, like the design's diagram: active, waiting, delayed, failed."""
+    from rich.text import Text
+
     parts = [(s.active, "green"), (s.waiting, "cyan"), (s.scheduled, "yellow"), (s.failed, "red")]
     total = sum(n for n, _ in parts)
     text = Text()
@@ -34,6 +35,11 @@ def _bar(s: QueueStats) -> Text:
 
 
 def render(stats: list[QueueStats]) -> Group:
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(
         title="finjobs queues",
         title_justify="left",
