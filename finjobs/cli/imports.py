@@ -13,7 +13,7 @@ from finjobs.errors import InputError
 
 app = typer.Typer(help="Bank CSV imports.", no_args_is_help=True)
 
-PRESET = typer.Option(None, "--preset", help="A named column preset (see `finjobs import presets`).")
+PRESET = typer.Option(None, "--preset", help="A named column preset (see `finjobs import preset list`).")
 ACCOUNT_TYPE = typer.Option(
     "checking", "--account-type", help="checking | savings | credit (flips card signs)."
 )
