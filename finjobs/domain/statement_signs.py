@@ -137,6 +137,8 @@ def _decided(
     """The choice with the sign read, its evidence on the amount, and the open question if any: an
     all-positive column the score leaves within DECIDES of even, or signs that row words contradict
     without outweighing them."""
+    if not unsigned and not clues:
+        return choice
     whys = ", ".join(why for _, why in clues)
     said_by_clues = sum(p for p, _ in clues)  # before the prior a signed column carries
     if score >= DECIDES or score <= -DECIDES or (not unsigned and said_by_clues <= 0):

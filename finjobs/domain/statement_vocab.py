@@ -342,7 +342,7 @@ SIGN_WORDS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (
         1,
         re.compile(
-            r"\b(?:thank you|payment (?:received|complete|thank)|refund(?:ed)?|cash ?back|reversal|"
+            r"\b(?:thank you|payment\W+(?:received|complete|thank)|refund(?:ed)?|return|cash ?back|reversal|"
             r"salary|payroll|wages|interest (?:paid|earned|credit)|deposit)\b"
         ),
     ),

@@ -38,18 +38,19 @@ class Answers:
         }
 
 
-def _earlier_formats(
+def _earlier_imports(
     session: Session, user_id: int, account: str, exclude_id: int | None
-) -> list[dict[str, Any]]:
-    """detected_format of the account's imports (other than exclude_id), newest first."""
-    query = select(CsvImportLog.detected_format).where(
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(detected_format, options) of the account's imports (other than exclude_id), newest first."""
+    query = select(CsvImportLog.detected_format, CsvImportLog.options).where(
         CsvImportLog.user_id == user_id,
         CsvImportLog.account == account,
         CsvImportLog.detected_format.is_not(None),
     )
     if exclude_id is not None:
         query = query.where(CsvImportLog.id != exclude_id)
-    return list(session.scalars(query.order_by(CsvImportLog.id.desc()).limit(_HISTORY)))
+    rows = session.execute(query.order_by(CsvImportLog.id.desc()).limit(_HISTORY))
+    return [(fmt, opts or {}) for fmt, opts in rows]
 
 
 def account_answers(
@@ -64,12 +65,13 @@ def account_answers(
 ) -> Answers:
     """What an import of a file into this account would answer to each open question (`exclude_id`: the
     import being run, not its own history). Shared by the import and `finjobs import preview --user`."""
-    earlier = _earlier_formats(session, user_id, account, exclude_id)
+    history = _earlier_imports(session, user_id, account, exclude_id)
+    earlier = [fmt for fmt, _ in history]
     where = f"the previous import of account {account!r}"
     return Answers(
         date_order=_date_order(session, user_id, earlier, where, locale, settings),
         roles=_roles(earlier, where),
-        sign=[*preset_sign(preset), *_signs(earlier, where)],
+        sign=[*preset_sign(preset), *_signs(history, where)],
     )
 
 
@@ -123,11 +125,19 @@ def _date_order(
     return None
 
 
-def _signs(earlier: list[dict[str, Any]], where: str) -> SignAnswers:
-    """The sign rules of the account's earlier imports, newest first: the domain takes the first of the
-    kind its question needs (one amount column: a card account's imports flip, a bank account's read as
-    written; direction words: kept or read reversed)."""
-    return [(str(fmt["sign_rule"]), where) for fmt in earlier if fmt.get("sign_rule")]
+def _signs(history: list[tuple[dict[str, Any], dict[str, Any]]], where: str) -> SignAnswers:
+    """What the account's earlier imports say, newest first: an import as a card (account type credit,
+    given or by its preset) says charges are positive; each import's sign rule says how it read. The domain
+    takes the first of the kind its question needs (one amount column: flipped or as written; direction
+    words: kept or read reversed)."""
+    out: list[tuple[str, str]] = []
+    for fmt, opts in history:
+        preset = opts.get("preset_definition") or {}
+        if "credit" in (opts.get("account_type"), preset.get("account_type")):
+            out.append((FLIPPED, f"{where} (account type credit)"))
+        if fmt.get("sign_rule"):
+            out.append((str(fmt["sign_rule"]), where))
+    return out
 
 
 def preset_sign(preset: ColumnPreset | None) -> SignAnswers:

@@ -26,7 +26,14 @@ REGISTER += "INV-2,2/24/15,Sadrick Mtel,700.00,Expenses\n"
 LATER = "Check Number,Date,Description,Amount,Category\nINV-3,3/24/15,Tchenzema,450.00,Expenses\n"
 QUESTION = "sign: {n} amounts are positive and the file does not say if they are money in or out"
 DEFAULT = "sign: positive amounts are money in (as written) by the stated default"
-FROM_VISA = "sign: positive amounts are money out from the previous import of account 'visa'"
+FROM_VISA = (
+    "sign: positive amounts are money out from the previous import of account 'visa' (account type credit)"
+)
+# after csv2ofx's capitalone.csv: a card export with a debit/credit pair
+CARD_PAIR = "Transaction Date,Posted Date,Card No.,Description,Category,Debit,Credit\n"
+CARD_PAIR += "2015-12-31,2016-01-02,1234,Airplanes R Us,Other Travel,1000.00,\n"
+CARD_PAIR += "2015-12-31,2016-01-02,1234,CAPITAL ONE AUTOPAY PYMT,Payment/Credit,,1000.00\n"
+SIGNED = "Date,Description,Amount\n2015-01-05,Shop,-5.00\n2015-01-06,Salary,10.00\n"
 REVERSED = """Date,Description,Amount,Type,Balance
 2024-05-01,ACME PAYROLL SALARY,2000.00,DEBIT,3000.00
 2024-05-02,Coffee Corner,3.50,CREDIT,2996.50
@@ -52,7 +59,8 @@ def files(stack: Stack, tmp_path: Path) -> dict[str, Path]:
     with stack.session() as s:
         create_user(s, "ana@example.com")
     out = {}
-    for name, text in (("register", REGISTER), ("later", LATER), ("reversed", REVERSED), ("tied", TIED)):
+    texts = {"register": REGISTER, "later": LATER, "reversed": REVERSED, "tied": TIED}
+    for name, text in {**texts, "card_pair": CARD_PAIR, "signed": SIGNED}.items():
         out[name] = tmp_path / f"{name}.csv"
         out[name].write_text(text)
     return out
@@ -90,6 +98,22 @@ def test_the_accounts_previous_card_import_answers_the_sign(stack: Stack, files:
     assert amounts(stack, "visa") == [-70000, -50000, -45000]
     other = import_file(stack, files["later"], "--account", "giro")  # another account's history says nothing
     assert other["assumptions"] == [DEFAULT] and amounts(stack, "giro") == [45000]
+
+
+def test_an_earlier_card_import_of_another_shape_or_a_signed_file_answers_too(
+    stack: Stack, files: dict[str, Path]
+) -> None:
+    import_file(stack, files["card_pair"], "--account", "visa", "--account-type", "credit")
+    assert import_file(stack, files["later"], "--account", "visa")["assumptions"] == [FROM_VISA]
+    import_file(stack, files["signed"], "--account", "giro")  # a bank file that says positive is money in
+    assert import_file(stack, files["later"], "--account", "giro")["assumptions"] == [
+        "sign: positive amounts are money in (as written) from the previous import of account 'giro'"
+    ]
+    assert amounts(stack, "visa") == [-100000, -45000, 100000] and amounts(stack, "giro") == [
+        -500,
+        1000,
+        45000,
+    ]
 
 
 def test_a_saved_preset_with_an_account_type_answers_before_the_history(

@@ -125,7 +125,7 @@ def test_signs_the_row_words_contradict_are_an_open_question() -> None:
     fmt = detect_format(text_opener(AMEX))
     assert fmt.open_questions == [
         "sign: 3 amounts carry their own signs but the row words read them the other way "
-        "(row words THANK YOU agree with the signs as written on 0/1 rows: +1.0 for money out)"
+        "(row words PAYMENT - THANK agree with the signs as written on 0/1 rows: +1.0 for money out)"
     ]
     assert fmt.assumptions == [NO_ANSWER] and fmt.sign_rule == "amount"
     answered = [(FLIPPED, "the previous import of account 'amex'")]
@@ -198,3 +198,37 @@ def test_import_preview_pairs_each_open_question_with_its_answer() -> None:
     printed = CliRunner().invoke(app, ["import", "preview", str(INPUT / "creditunion.csv")])
     said = " ".join(printed.output.split())
     assert "open question: sign: all 8 amounts are positive" in said and f"assumed: {NO_ANSWER}" in said
+
+
+# After a Chase card export (Type Sale/Payment/Return, charges negative), and the same rows in the other
+# card convention (charges positive, the payment and the return negative).
+CHASE = """Transaction Date,Post Date,Description,Category,Type,Amount,Memo
+01/22/2024,01/23/2024,WHOLE FOODS,Groceries,Sale,-54.20,
+01/24/2024,01/24/2024,AUTOMATIC PAYMENT - THANK,,Payment,500.00,
+01/25/2024,01/26/2024,AMAZON RETURN,Shopping,Return,12.99,
+"""
+CHARGES_POSITIVE = (
+    CHASE.replace("-54.20", "54.20").replace(",500.00", ",-500.00").replace(",12.99", ",-12.99")
+)
+
+
+def test_row_words_back_a_cards_signs_or_ask_when_they_read_them_the_other_way() -> None:
+    fmt = detect_format(text_opener(CHASE))
+    assert fmt.sign_rule == "amount" and fmt.open_questions == [] and "direction" not in fmt.columns
+    assert (
+        "row words PAYMENT - THANK/RETURN agree with the signs as written on 2/2 rows"
+        in fmt.evidence["amount"]
+    )
+    other = detect_format(text_opener(CHARGES_POSITIVE))
+    assert other.open_questions == [
+        "sign: 3 amounts carry their own signs but the row words read them the other way (row words "
+        "PAYMENT - THANK/RETURN agree with the signs as written on 0/2 rows: +2.0 for money out)"
+    ]
+    answered = [(FLIPPED, "the previous import of account 'sapphire' (account type credit)")]
+    assert amounts(text_opener(CHARGES_POSITIVE), sign_fallback=answered) == [-5420, 50000, 1299]
+
+
+def test_signed_amounts_without_row_words_are_left_as_they_are() -> None:
+    text = "Date,Description,Amount\n2024-05-01,Coffee,-3.50\n2024-05-02,ACME Ltd,2000.00\n"
+    fmt = detect_format(text_opener(text))
+    assert fmt.evidence["amount"] == "header 'Amount'" and fmt.open_questions == []
