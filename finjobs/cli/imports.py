@@ -32,28 +32,30 @@ def preview(
     preset: str | None = PRESET,
     account_type: str = ACCOUNT_TYPE,
     column_map: str | None = MAP,
-    user: str | None = typer.Option(None, "--user", "-u", help="Whose saved presets --preset may name."),
+    user: str | None = typer.Option(
+        None, "--user", "-u", help="Whose saved presets --preset may name, and whose account history answers."
+    ),
+    account: str = typer.Option(
+        "default",
+        "--account",
+        "-a",
+        help="With --user: the account whose earlier imports answer open questions.",
+    ),
     limit: int = typer.Option(20, help="Rows to show (JSON: all rows with --limit 0)."),
     locale: str | None = LOCALE,
     json_out: bool = JSON,
 ) -> None:
-    """Show the detected format, why each column got its role, open questions and the rows. Writes nothing."""
+    """Show the detected format, why each column got its role, each open question with the answer an import
+    would use (the account's history with --user, the preset, the locale) and the rows. Writes nothing."""
     from finjobs.adapters.statement_files import structured_preview
-    from finjobs.domain.statement_roles import locale_date_order
     from finjobs.domain.statements import parse_column_map
     from finjobs.domain.statements import preview as run_preview
-    from finjobs.services.imports import check_options, resolve_preset
-    from finjobs.services.users import get_user
+    from finjobs.services.imports import check_options
 
     opts = check_options({"preset": preset, "account_type": account_type, "column_map": column_map})
-    chosen = None
-    if preset:
-        with context.session() as s:
-            chosen = resolve_preset(s, get_user(s, user).id if user else None, preset)
+    chosen, answers = _preview_answers(preset, user, account, locale)
     data = context.read_input(file)
     rows_limit = (limit or None) if json_out else limit
-    locale = locale or context.settings().locale
-    order = locale_date_order(locale) if locale else None
     # an OFX/QFX or CAMT file previews through its own reader (adapters/statement_files.py)
     doc = structured_preview(lambda: io.BytesIO(data), source=str(file), limit=rows_limit) or run_preview(
         lambda: io.BytesIO(data),
@@ -62,8 +64,13 @@ def preview(
         column_map=parse_column_map(column_map) if column_map else None,
         account_type=opts["account_type"],
         limit=rows_limit,
-        date_order_fallback=(order, f"locale {locale}") if order else None,
+        **answers.as_options(),
     )
+    fmt = doc.get("format") or {}
+    doc["questions"] = [
+        {"question": q, "answer": a}
+        for q, a in zip(fmt.get("open_questions") or [], fmt.get("assumptions") or [], strict=False)
+    ]
     if json_out:
         context.emit_json(doc)
         return
@@ -82,8 +89,38 @@ def preview(
         )
 
 
+def _preview_answers(
+    preset: str | None, user: str | None, account: str, locale: str | None
+) -> tuple[Any, Any]:
+    """(the preset, the answers an import would use): with --user the account's history (services
+    statement_choices, as the import itself), else the preset and the locale alone."""
+    from finjobs.domain.statement_roles import locale_date_order
+    from finjobs.services.imports import resolve_preset
+    from finjobs.services.statement_choices import Answers, account_answers, preset_sign
+    from finjobs.services.users import get_user
+
+    if user is None:
+        chosen = None
+        if preset:
+            with context.session() as s:
+                chosen = resolve_preset(s, None, preset)
+        locale = locale or context.settings().locale
+        order = locale_date_order(locale) if locale else None
+        return chosen, Answers(
+            date_order=(order, f"locale {locale}") if order else None, sign=preset_sign(chosen)
+        )
+    with context.session() as s:
+        user_id = get_user(s, user).id
+        chosen = resolve_preset(s, user_id, preset) if preset else None
+        answers = account_answers(
+            s, user_id, account, settings=context.settings(), locale=locale, preset=chosen
+        )
+    return chosen, answers
+
+
 def _print_format(fmt: dict[str, Any]) -> None:
-    """The format's settings, then per role the chosen column and its evidence, then what is open."""
+    """The format's settings, then per role the chosen column and its evidence, then each open question
+    with the answer taken (and where it came from)."""
     evidence = fmt.get("evidence") or {}
     for key, value in fmt.items():
         if key not in ("columns", "evidence", "open_questions", "assumptions"):
@@ -91,10 +128,12 @@ def _print_format(fmt: dict[str, Any]) -> None:
     for role, cols in fmt["columns"].items():
         why = evidence.get(role, "")
         context.console.print(f"[bold]{role}[/bold]: {cols}  [dim]{why}[/dim]", highlight=False)
-    for question in fmt.get("open_questions") or []:
-        context.console.print(f"[yellow]open question[/yellow]: {question}", highlight=False)
-    for assumption in fmt.get("assumptions") or []:
-        context.console.print(f"[yellow]assumed[/yellow]: {assumption}", highlight=False)
+    questions, answers = fmt.get("open_questions") or [], fmt.get("assumptions") or []
+    for i in range(max(len(questions), len(answers))):
+        if i < len(questions):
+            context.console.print(f"[yellow]open question[/yellow]: {questions[i]}", highlight=False)
+        if i < len(answers):
+            context.console.print(f"  [yellow]assumed[/yellow]: {answers[i]}", highlight=False)
 
 
 @app.command("enqueue")

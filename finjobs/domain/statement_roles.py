@@ -27,6 +27,7 @@ class RoleChoice:
     flipped: bool = False  # the running balance proves the amount column lists money out as positive
     open_questions: tuple[str, ...] = field(default_factory=tuple)
     assumptions: tuple[str, ...] = field(default_factory=tuple)  # how each open question was answered
+    words_reversed: bool = False  # the direction words read the other way round (statement_signs decides)
 
 
 # earlier choices for the same account: (role -> column indexes, cells per record, where from), newest first
@@ -380,8 +381,8 @@ def _check_balance(rows: Rows, check: _Check) -> None:
 def _overrule_sign(check: _Check, held: int, checked: int) -> None:
     """The balance holds only with the opposite sign: content wins over the header's sign."""
     proof = f"running balance holds with the opposite sign on {held}/{checked} rows"
-    if "direction" in check.roles:  # words name the sign; say so, do not guess which word is wrong
-        check.note(f"{proof}: check the direction words", "balance", "direction")
+    if "direction" in check.roles:  # words name the sign: statement_signs weighs them against the balance
+        check.note(proof, "balance", "direction")
         return
     if "debit" in check.roles:
         debit, credit = check.roles["debit"], check.roles["credit"]

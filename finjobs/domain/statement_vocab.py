@@ -322,3 +322,31 @@ for _rule in RULES:
 def score(role: str, name: str) -> int:
     """How strongly a normalised header name suggests a role: the first matching rule's score, else 0."""
     return next((rule.score for rule in _BY_ROLE.get(role, ()) if rule.matches(name)), 0)
+
+
+# ================================================================ sign evidence (statement_signs.py)
+
+# Header names that say whose ledger a file of never-negative amounts is. Each group counts once:
+# +1 = it lists money out as positive (a card's charges, a list of purchases), -1 = money in (a seller's
+# list of payments received). A name matches a group when it holds one of the words as a whole word.
+SIGN_HEADER_GROUPS: tuple[tuple[str, int, frozenset[str]], ...] = (
+    ("a card", 1, frozenset({"card", "cardmember", "cardholder"})),
+    ("a merchant", 1, frozenset({"merchant", "vendor", "store", "shop"})),
+    ("a purchase", 1, frozenset({"order", "shipping", "items", "quantity", "qty"})),
+    ("a customer", -1, frozenset({"customer", "client", "buyer", "payer", "donor"})),
+    ("a seller", -1, frozenset({"seller", "invoice", "payout"})),
+)
+# Words in a row's text that say which way its money went (money in: +1, money out: -1), whatever the
+# account: a payment received or refunded to you, wages, interest; a purchase, a cash withdrawal, a fee.
+SIGN_WORDS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (
+        1,
+        re.compile(
+            r"\b(?:thank you|payment\W+(?:received|complete|thank)|refund(?:ed)?|return|cash ?back|reversal|"
+            r"salary|payroll|wages|interest (?:paid|earned|credit)|deposit)\b"
+        ),
+    ),
+    (-1, re.compile(r"\b(?:purchase|withdrawal|atm|pos|debit card|card purchase|service charge|fee)\b")),
+)
+# A masked card number ("**** 1234", "XXXX-1234", "Visa ending in 1234"): the row was paid by card.
+MASKED_CARD = re.compile(r"(?:[x*#\u2022]{2,}[\s-]?\d{4}\b|\bending in \d{4}\b)")

@@ -28,6 +28,7 @@ from finjobs.domain.statement_header import (
 )
 from finjobs.domain.statement_roles import Previous, check_header_roles, infer_roles
 from finjobs.domain.statement_scan import _answer_date_order, _evidence, _scan_columns, _trailer_cell
+from finjobs.domain.statement_signs import SignAnswers, decide_sign
 from finjobs.domain.statement_sniff import (
     _detect_encoding,
     _parse_sample,
@@ -110,6 +111,7 @@ class Roles:
     columns: Mapping[str, tuple[int, ...]]
     evidence: Mapping[str, str]
     flipped: bool  # a running balance proves the amount column lists money out as positive
+    words_reversed: bool  # the running balance outweighs the direction words: they read reversed
     open_questions: tuple[str, ...]
     assumptions: tuple[str, ...]
 
@@ -202,9 +204,11 @@ def _wanted_columns(spot: HeaderSpot, request: _Request, source: str) -> dict[st
     return mapped
 
 
-def assign_roles(spot: HeaderSpot, request: _Request, source: str, previous: Previous = ()) -> Roles:
+def assign_roles(
+    spot: HeaderSpot, request: _Request, source: str, previous: Previous = (), sign: SignAnswers = ()
+) -> Roles:
     """Wanted columns as given; the rest from header names checked against content, or from content
-    evidence alone when headerless (ties answered from `previous`)."""
+    evidence alone when headerless (ties answered from `previous`); the sign scored (`sign` answers it)."""
     stats = _column_stats(spot.data, spot.width)
     mapped = _wanted_columns(spot, request, source)
     roles = _assign_roles(spot.header, stats, mapped, len(spot.data))
@@ -214,6 +218,7 @@ def assign_roles(spot: HeaderSpot, request: _Request, source: str, previous: Pre
     else:
         choice = check_header_roles(spot.data, spot.header, roles, set(mapped))
     roles = choice.roles
+    choice = decide_sign(choice, spot.data, spot.header, spot.width, request.account_type, sign)
     if "date" not in roles:
         raise InputError("no date column found", source=source)
     if not any(r in roles for r in ("amount", "debit", "credit")):
@@ -222,6 +227,7 @@ def assign_roles(spot: HeaderSpot, request: _Request, source: str, previous: Pre
         columns=MappingProxyType({r: tuple(ix) for r, ix in roles.items()}),
         evidence=MappingProxyType(_evidence(spot.header, roles, stats, request, choice)),
         flipped=choice.flipped,
+        words_reversed=choice.words_reversed,
         open_questions=tuple(choice.open_questions),
         assumptions=tuple(choice.assumptions),
     )
@@ -272,12 +278,12 @@ def pick_currency(
 
 
 def sign_rule(spot: HeaderSpot, roles: Roles, account_type: str) -> str:
-    """debit_credit, direction:<column>, amount_flipped(credit) (a card, or a balance proving it), amount."""
+    """debit_credit, direction[_reversed]:<column>, amount_flipped(credit) (a card, or proven), amount."""
     cols = roles.columns
     if "debit" in cols or "credit" in cols:
         return "debit_credit"
     if "direction" in cols:
-        return "direction:" + (
+        return ("direction_reversed:" if roles.words_reversed else "direction:") + (
             spot.header[cols["direction"][0]] if spot.header else str(cols["direction"][0])
         )
     if (account_type == "credit") != roles.flipped:
@@ -319,6 +325,7 @@ def detect_format(
     default_currency: str = "USD",
     date_order_fallback: tuple[str, str] | None = None,
     role_fallback: Previous = (),
+    sign_fallback: SignAnswers = (),
 ) -> StatementFormat:
     """Decide encoding, delimiter, header, column roles, date order, decimal separator and sign rule.
 
@@ -327,11 +334,11 @@ def detect_format(
     date_order_fallback=(order, where from) answers dates the file leaves ambiguous (a previous import of
     the account, the locale); role_fallback=[(role -> column indexes, width, where from)] answers a
     headerless file's tie between equally good money columns (the account's earlier choices on files of
-    the same width); both answers are recorded in `assumptions`."""
+    the same width); sign_fallback=[(sign rule, where from)] the sign; all go in `assumptions`."""
     request = _request(preset, column_map, account_type, source)
     sniffed = sniff(opener, request.preset, source)
     spot = locate_header(sniffed, request.named, source)
-    roles = assign_roles(spot, request, source, role_fallback)
+    roles = assign_roles(spot, request, source, role_fallback, sign_fallback)
     scanned = scan_values(opener, sniffed, spot, roles, request, date_order_fallback, source)
     currency = pick_currency(spot, roles, scanned, request.preset, default_currency)
     rule = sign_rule(spot, roles, request.account_type)
@@ -400,7 +407,7 @@ def _row_parser(  # noqa: C901 -- the hot row parser: one closure, no calls per 
     money_cols = {i for r in ("amount", "debit", "credit", "balance") for i in roles.get(r, [])}
     date_i = roles["date"][0]
     order, sep, default_ccy = fmt.date_order, fmt.decimal_sep, fmt.currency
-    flip = fmt.sign_rule == "amount_flipped(credit)"
+    flip = fmt.sign_rule == "amount_flipped(credit)" or fmt.sign_rule.startswith("direction_reversed:")
     ccy_i = roles["currency"][0] if "currency" in roles else None
     split = [(roles[r][0], sign) for r, sign in (("debit", -1), ("credit", 1)) if r in roles]
     amount_i = roles["amount"][0] if not split else -1
@@ -447,7 +454,7 @@ def _row_parser(  # noqa: C901 -- the hot row parser: one closure, no calls per 
                 raw_dir = cell(row, dir_i)
                 if (direction := direction_of(raw_dir)) is None:
                     return SkippedRow(line, f"direction {raw_dir!r} is neither debit nor credit")
-                amount = direction * abs(amount)
+                amount = (-direction if flip else direction) * abs(amount)
             elif flip:
                 amount = -amount
         if ccy_i is None and symbol_ccy:
@@ -501,6 +508,8 @@ def preview(
     default_currency: str = "USD",
     limit: int | None = 50,
     date_order_fallback: tuple[str, str] | None = None,
+    role_fallback: Previous = (),
+    sign_fallback: SignAnswers = (),
 ) -> dict[str, Any]:
     """{'format': {...}, 'rows': [{'date', 'amount', 'description'}], 'skipped': [{'line', 'reason'}]}.
 
@@ -513,7 +522,17 @@ def preview(
         account_type=account_type,
         default_currency=default_currency,
         date_order_fallback=date_order_fallback,
+        role_fallback=role_fallback,
+        sign_fallback=sign_fallback,
     )
+    rows, skipped = _preview_rows(opener, fmt, source, limit)
+    return {"format": fmt.to_dict(), "rows": rows, "skipped": skipped}
+
+
+def _preview_rows(
+    opener: Opener, fmt: StatementFormat, source: str, limit: int | None
+) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """The first `limit` rows and skipped entries of the file read with `fmt` (None = all)."""
     rows: list[dict[str, str]] = []
     skipped: list[dict[str, Any]] = []
     for item in read_statement(opener, fmt, source=source):
@@ -523,11 +542,6 @@ def preview(
             continue
         if limit is not None and len(rows) >= limit:
             break
-        rows.append(
-            {
-                "date": item.date.isoformat(),
-                "amount": format_minor(item.amount_minor, item.currency),
-                "description": item.description,
-            }
-        )
-    return {"format": fmt.to_dict(), "rows": rows, "skipped": skipped}
+        amount = format_minor(item.amount_minor, item.currency)
+        rows.append({"date": item.date.isoformat(), "amount": amount, "description": item.description})
+    return rows, skipped

@@ -47,7 +47,7 @@ from finjobs.queue.enqueue import enqueue_job
 from finjobs.queue.registry import JsonJob, fetch_job
 from finjobs.services.categories import rule_set
 from finjobs.services.forked import ProducedInChild, batches
-from finjobs.services.statement_choices import date_order_fallback, role_fallback
+from finjobs.services.statement_choices import answers_for
 
 FINAL = {"completed", "rejected", "failed", "undone"}
 MAX_ERRORS_KEPT = 1000  # skipped-row reasons stored per import; the counts are always exact
@@ -239,8 +239,7 @@ def _format_for(
         column_map=opts.get("column_map"),
         account_type=opts.get("account_type", "checking"),
         default_currency=opts.get("currency", "USD"),
-        date_order_fallback=date_order_fallback(session, log, settings),
-        role_fallback=role_fallback(session, log),
+        **answers_for(session, log, settings).as_options(),
     )
     log.detected_format = fmt.to_dict()
     return fmt
