@@ -66,6 +66,8 @@ NAME_WORDS = (
 # OCR's digit look-alikes of capitals, in abbreviations ("D.1.Y." for "D.I.Y.", "5/B" for "S/B").
 _LOOKALIKE = str.maketrans("0158", "OISB")
 _ABBREVIATION = re.compile(r"(?<![\w.])(?:[A-Z0-9][./]){1,3}[A-Z0-9]?\.?(?![\w/])")
+# "SON. GHD": BHD with its B misread, after an SDN-like word.
+_GHD = re.compile(r"\bS[A-Z0]{1,2}\b[.,]?\s*[G8]HD\b", re.IGNORECASE)
 # The legal suffix ends the name: what follows it on the line is noise ("S/B (8KJ", "SDN BHD Hy").
 _LEGAL_END = re.compile(
     r"^(.*\b(?:SDN\.?\s*BHD|BHD|S/B|BERHAD|ENTERPRISES?|LTD|LIMITED|PLT|INC|LLC)\b\.?)(.*)$",
@@ -87,12 +89,14 @@ def _fix_word(word: str) -> str:
 
 def repair_name(name: str) -> str:
     """OCR slips in a shop's name that its own shape gives away: digit look-alikes in an abbreviation
-    of single capitals, a common name word with one letter wrong, and marks after the legal suffix
+    of single capitals, a common name word with one letter wrong, "SDN GHD" for SDN BHD, and marks
+    after the legal suffix
     (unless they are a bracketed branch such as "(M)" or a number)."""
     name = _ABBREVIATION.sub(
         lambda m: m.group(0).translate(_LOOKALIKE) if re.search(r"[A-Z]", m.group(0)) else m.group(0), name
     )
     name = re.sub(r"[A-Za-z]+", lambda m: _fix_word(m.group(0)), name)
+    name = _GHD.sub("SDN BHD", name)
     m = _LEGAL_END.match(name)
     if (
         m

@@ -158,11 +158,29 @@ def total_scores(text: str) -> dict[Decimal, float]:
     return _scores(total_candidates(amts, item_sum(parse_items(lines, amts))))
 
 
+# Tesseract reads a printed leading "1" as "4" or "7" on till print ("409.70" for "109.70").
+_LEADING_LOOKALIKES = "47"
+
+
+def _lookalike_of(v: Decimal, seen: set[Decimal]) -> Decimal:
+    """The amount `v` is a misreading of: the same digits with a leading 4 or 7 read for 1, when
+    that amount is itself a candidate of some reading; else `v`."""
+    text = f"{v:.2f}"
+    if text[0] in _LEADING_LOOKALIKES and text.index(".") >= 2:  # "4.00" may well be 4.00
+        other = Decimal("1" + text[1:])
+        if other in seen:
+            return other
+    return v
+
+
 def combine_totals(readings: Sequence[str]) -> tuple[Decimal | None, float]:
     """The total over several OCR readings of one receipt: one vote in which every candidate casts
     its score, so an amount two readings support beats one reading's misread digit (ties: the larger
-    amount). Confidence 0..1 scales with the evidence per reading."""
+    amount); an amount with a leading 4 or 7 votes for the same amount with a leading 1 when some
+    reading has that one (_lookalike_of). Confidence 0..1 scales with the evidence per reading."""
     ballots = [(v, s) for text in readings for v, s in total_scores(text).items()]
+    seen = {v for v, _ in ballots}
+    ballots = [(_lookalike_of(v, seen), s) for v, s in ballots]
     voted = vote(ballots, tie=lambda v: v)
     if voted is None:
         return None, 0.0

@@ -17,6 +17,7 @@ from finjobs.domain.receipts import parse_receipt
         # a common name word with one letter misread (receipts 057, 063)
         ("UNIHAKKA INTERNATIGNAL SDN BHD", "UNIHAKKA INTERNATIONAL SDN BHD"),
         ("Petrodeli Enierprise", "Petrodeli Enterprise"),
+        ("SINNATHAMBY HOLDINGS SON. GHD", "SINNATHAMBY HOLDINGS SDN BHD"),  # receipt 215
         # marks after the legal suffix (receipts 219, 246, 255)
         ("PRINT EXPERT SDN BHD Hy", "PRINT EXPERT SDN BHD"),
         ("KING'S CONFECTIONERY S/B (8KJ", "KING'S CONFECTIONERY S/B"),

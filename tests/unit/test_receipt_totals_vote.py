@@ -1,0 +1,27 @@
+"""combine_totals: a leading 1 misread as 4 or 7 by one reading votes for the amount another reads."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from finjobs.domain.receipts import combine_totals
+
+# Receipt 215's two page readings in short: the scaled --psm 6 reading has the right 109.70 tied with
+# an item line; the --psm 4 reading reads the TOTAL line's leading "1" as "4".
+SCALED = "ITEM A 8.70\nTOTAL 109.70\nCASH 110.00\n"
+PSM4 = "ITEM A 8.70\nTOTAL 409.70\nCASH 410.00\n"
+
+
+def test_a_leading_four_votes_for_the_leading_one_another_reading_has() -> None:
+    assert combine_totals([PSM4])[0] == Decimal("409.70")  # alone, nothing says it is misread
+    assert combine_totals([SCALED, PSM4])[0] == Decimal("109.70")
+    assert combine_totals([PSM4, SCALED])[0] == Decimal("109.70")
+
+
+def test_a_real_leading_four_stands_when_no_reading_has_the_one() -> None:
+    assert combine_totals(["TOTAL 45.00\n", "TOTAL 45.00\nCASH 50.00\n"])[0] == Decimal("45.00")
+
+
+def test_a_single_digit_amount_is_not_taken_for_a_misread() -> None:
+    # "4.00" is as likely 4.00 as 1.00: only amounts of two or more digits before the point move
+    assert combine_totals(["TOTAL 4.00\n", "TAX 1.00\nTOTAL 4.00\n"])[0] == Decimal("4.00")
