@@ -10,7 +10,7 @@ import datetime as dt
 import io
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from finjobs.adapters.ocr_engine import (
@@ -254,12 +254,13 @@ DOT_PAGE_GAIN = 1.2
 @dataclass(frozen=True)
 class Reading:
     """One Tesseract reading of a page: the image read (later crops are cut from it), its text and
-    words, and the fields parsed from them."""
+    words, the fields parsed from them, and the readings of it the page passes made but dropped."""
 
     image: Image
     text: str
     words: list[Word]
     fields: ReceiptFields
+    dropped: tuple[Reading, ...] = ()  # the page passes' readings that did not replace this one
 
 
 @dataclass(frozen=True)
@@ -305,10 +306,14 @@ def first_pass(gray: Image, *, locale_hint: str | None, latest_year: int) -> Rea
         )
 
     reading = read(gray)
+    dropped: list[Reading] = []
     for page_pass in PAGE_PASSES:
         if page_pass.when(reading, locale_hint, latest_year):
-            reading = _better(reading, read(page_pass.build(gray, reading)), gain=page_pass.gain)
-    return reading
+            other = read(page_pass.build(gray, reading))
+            kept = _better(reading, other, gain=page_pass.gain)
+            dropped.append(reading if kept is other else other)
+            reading = kept
+    return replace(reading, dropped=tuple(dropped)) if dropped else reading
 
 
 def _better(reading: Reading, other: Reading, *, gain: float) -> Reading:
@@ -414,16 +419,19 @@ def _settle_total(scan: Scan) -> None:
 
 def _date_from_other_readings(scan: Scan) -> None:
     """No date on the first pass, its garbled date line or the header: take it from another reading
-    (a --psm 4 one if none was made yet) and vote over re-reads of that reading's date line."""
+    (a --psm 4 one if none was made yet, then the page passes' dropped readings) and vote over
+    re-reads of that reading's date line."""
     if len(scan.readings) == 1:
         scan.readings.append(ocr_text(scan.page, config=SECOND_CONFIG))
-    for other_text, other_words in scan.readings:
+    others = [(scan.page, text, words) for text, words in scan.readings]
+    others += [(r.image, r.text, r.words) for r in scan.first.dropped]  # the page passes' dropped ones
+    for image, other_text, other_words in others:
         found = find_date(other_text, day_first=scan.day_first, latest_year=scan.today.year + 1)
         if found is not None:
             scan.fields.date = found[2]
             scan.fields.confidence["date"] = round(min(1.0, found[0] / 7.0), 2)
             reread_date(
-                scan.page, other_text, other_words, scan.fields, day_first=scan.day_first, today=scan.today
+                image, other_text, other_words, scan.fields, day_first=scan.day_first, today=scan.today
             )
             return
 
