@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from finjobs.adapters.ocr_engine import (
     SECOND_CONFIG,
+    Deferred,
     data_to_words,
     ocr_bands,
     ocr_pages,
@@ -334,6 +335,7 @@ class Scan:
     scale: float
     page: Image
     crops: list[Image]
+    second: Deferred[tuple[str, list[Word]]]  # the --psm 4 reading of `page`, made at most once
     readings: list[tuple[str, list[Word]]] = field(default_factory=list)
     band_texts: list[str] = field(default_factory=list)
     spans: list[tuple[float, float]] = field(default_factory=list)
@@ -406,11 +408,16 @@ def _follow_up(scan: Scan) -> None:
         follow_up.keep(scan, data)
 
 
+def _unconfirmed(text: str) -> bool:
+    """The reading's best total has no confirmation (TOTAL_RETRY_BELOW): a --psm 4 reading joins."""
+    return max(total_scores(text).values(), default=0.0) < TOTAL_RETRY_BELOW
+
+
 def _settle_total(scan: Scan) -> None:
     """The total voted over the page's reading(s), adding a --psm 4 one when the evidence is weak."""
     fields = scan.fields
-    if max(total_scores(scan.readings[0][0]).values(), default=0.0) < TOTAL_RETRY_BELOW:
-        scan.readings.append(ocr_text(scan.page, config=SECOND_CONFIG))
+    if _unconfirmed(scan.readings[0][0]):
+        scan.readings.append(scan.second.get())
     total, total_conf = combine_totals([t for t, _ in scan.readings])
     if total is not None:
         fields.total_minor = to_minor(total, fields.currency or "XXX")
@@ -422,7 +429,7 @@ def _date_from_other_readings(scan: Scan) -> None:
     (a --psm 4 one if none was made yet, then the page passes' dropped readings) and vote over
     re-reads of that reading's date line."""
     if len(scan.readings) == 1:
-        scan.readings.append(ocr_text(scan.page, config=SECOND_CONFIG))
+        scan.readings.append(scan.second.get())
     others = [(scan.page, text, words) for text, words in scan.readings]
     others += [(r.image, r.text, r.words) for r in scan.first.dropped]  # the page passes' dropped ones
     for image, other_text, other_words in others:
@@ -452,19 +459,26 @@ def scan_image(
     first = first_pass(preprocess(im), locale_hint=locale_hint, latest_year=today.year + 1)
     day_first = day_first_for(locale_hint, first.fields.currency)
     scale = rescale_factor(first.words)
+    page = scaled(first.image, scale, first.words)
     scan = Scan(
         first,
         locale_hint,
         today,
         day_first,
         scale,
-        scaled(first.image, scale, first.words),
+        page,
         date_crops(first.image, first.text, first.words, day_first=day_first, today=today),
+        Deferred(lambda: ocr_text(page, config=SECOND_CONFIG)),
         readings=[(first.text, first.words)],
     )
+    if _unconfirmed(first.text):
+        # The scaled reading decides (_settle_total), but an unconfirmed first one mostly predicts it:
+        # read --psm 4 beside the follow-up run instead of after it.
+        scan.second.start()
     _follow_up(scan)
     _settle_total(scan)
     settle_date(scan.fields, scan.crops, scan.band_texts, day_first=day_first, today=today)
     if scan.fields.date is None:
         _date_from_other_readings(scan)
+    scan.second.wait()
     return scan.fields
