@@ -454,8 +454,13 @@ def scan_image(
 ) -> ReceiptFields:
     """Photo bytes -> parsed fields. InputError for bad images; Tesseract crashes propagate.
     `today` bounds plausible years (default: the local date)."""
-    today = today or dt.date.today()
     im = load_image(data, source=source, max_bytes=max_bytes, max_pixels=max_pixels)
+    return scan_loaded(im, locale_hint=locale_hint, today=today or dt.date.today()).fields
+
+
+def scan_loaded(im: Image, *, locale_hint: str | None, today: dt.date) -> Scan:
+    """scan_image of a loaded image, returning the whole Scan (its readings too, for
+    scripts/fit_receipt_weights.py)."""
     first = first_pass(preprocess(im), locale_hint=locale_hint, latest_year=today.year + 1)
     day_first = day_first_for(locale_hint, first.fields.currency)
     scale = rescale_factor(first.words)
@@ -481,4 +486,4 @@ def scan_image(
     if scan.fields.date is None:
         _date_from_other_readings(scan)
     scan.second.wait()
-    return scan.fields
+    return scan

@@ -25,3 +25,18 @@ def test_a_real_leading_four_stands_when_no_reading_has_the_one() -> None:
 def test_a_single_digit_amount_is_not_taken_for_a_misread() -> None:
     # "4.00" is as likely 4.00 as 1.00: only amounts of two or more digits before the point move
     assert combine_totals(["TOTAL 4.00\n", "TAX 1.00\nTOTAL 4.00\n"])[0] == Decimal("4.00")
+
+
+def test_vote_features_sum_each_amount_s_features_over_the_readings() -> None:
+    from finjobs.domain.receipt_candidates import Candidate
+    from finjobs.domain.receipt_totals import vote_features
+    from finjobs.domain.receipts import total_scores
+
+    feats = vote_features([SCALED, PSM4])
+    assert Decimal("409.70") not in feats  # counted for 109.70
+    assert feats[Decimal("109.70")]["total.label_total"] == 2.0
+    # scored by the weights table, the summed features are the sum of the readings' scores
+    scores = {v: Candidate(v, f).score for v, f in feats.items()}
+    assert (
+        scores[Decimal("8.70")] == total_scores(SCALED)[Decimal("8.70")] + total_scores(PSM4)[Decimal("8.70")]
+    )
