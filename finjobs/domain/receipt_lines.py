@@ -119,6 +119,7 @@ _NUMERIC_RUN = re.compile(
 )
 _AMOUNT = re.compile(
     r"(?<![\d.,:-])(?P<neg>-\s?)?(?P<int>\d{1,3}(?:,\d{3})+|\d{1,6})\s?[.,]\s?(?P<dec>\d{2})(?![\d])(?!\s?[.,/:-]\s?\d)"
+    r"(?!\s?%)"  # "6.00 %" is a tax rate, not money
 )
 
 

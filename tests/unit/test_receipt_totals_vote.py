@@ -40,3 +40,12 @@ def test_vote_features_sum_each_amount_s_features_over_the_readings() -> None:
     assert (
         scores[Decimal("8.70")] == total_scores(SCALED)[Decimal("8.70")] + total_scores(PSM4)[Decimal("8.70")]
     )
+
+
+def test_a_percentage_is_no_amount() -> None:
+    # Receipt 248: the GST line "(Included) 6.00 % RM0.40" is labelled like a total; its rate is no total.
+    text = "Parking Fee Rate A RM7.00\n3TCIncluded) 6.00 % Ro. 40\nPaid RM7.00\nChange RM0.00\n"
+    assert combine_totals([text])[0] == Decimal("7.00")
+    from finjobs.domain.receipt_lines import amounts
+
+    assert amounts("SR 6.00% 10.00 0.60") == [Decimal("10.00"), Decimal("0.60")]
