@@ -49,3 +49,11 @@ def test_a_percentage_is_no_amount() -> None:
     from finjobs.domain.receipt_lines import amounts
 
     assert amounts("SR 6.00% 10.00 0.60") == [Decimal("10.00"), Decimal("0.60")]
+
+
+def test_a_whole_unit_on_a_rounding_adjustment_line_is_a_misread_adjustment() -> None:
+    # Receipt 247: "Rounding Adjustment: 9.00" (0.00 misread) is no rounded total ...
+    text = "Total Inc. GST 6%: 758.70\nRounding Adjustment: 9.00\nFinal Total $ 758.70\nCash : 760.00\n"
+    assert combine_totals([text])[0] == Decimal("758.70")
+    # ... while a rounding line that names no adjustment still holds the rounded total
+    assert combine_totals(["Total Sales 42.33\nRounding RM = 42.35\n"])[0] == Decimal("42.35")
