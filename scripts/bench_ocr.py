@@ -28,9 +28,9 @@ CLI = "from finjobs.cli import main; import sys; sys.argv = ['finjobs', *sys.arg
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "receipts"
 
 
-def wall(cmd: list[str], env: dict[str, str]) -> float:
+def wall(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
     return time.perf_counter() - t0
 
 
@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="a folder holding another finjobs/ to time as well")
     args = parser.parse_args()
     first, last = parse_range(args.images) or (0, 19)
-    images = [args.data / "img" / f"{n:03d}.jpg" for n in range(first, last + 1)]
+    images = [args.data.resolve() / "img" / f"{n:03d}.jpg" for n in range(first, last + 1)]
     images = [p for p in images if p.exists()]
     if not images:
         sys.exit(f"no images found under {args.data / 'img'}")
@@ -74,7 +74,9 @@ def main() -> None:
         return
     # The baseline runs with the same single-threaded setting the adapter uses.
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    other_env = {**env, "PYTHONPATH": str(args.against.resolve())} if args.against else None
+    if args.against:
+        args.against = args.against.resolve()
+    other_env = {**env, "PYTHONPATH": str(args.against)} if args.against else None
     scan_times: dict[str, float] = {}
     plain_times: list[float] = []
     other_times: list[float] = []
@@ -83,7 +85,10 @@ def main() -> None:
         plain_times.append(wall(["tesseract", str(path), "stdout", "--psm", "6"], env))
         scan_times[path.name] = wall([sys.executable, "-c", CLI, "ocr", "scan", str(path)], env)
         if other_env is not None:
-            other_times.append(wall([sys.executable, "-c", CLI, "ocr", "scan", str(path)], other_env))
+            # Run from DIR: `python -c` puts the working directory first on sys.path, so a run from
+            # this checkout would import its own finjobs/ whatever PYTHONPATH says.
+            other = [sys.executable, "-c", CLI, "ocr", "scan", str(path)]
+            other_times.append(wall(other, other_env, cwd=args.against))
     scan_mean = statistics.mean(scan_times.values())
     plain_mean = statistics.mean(plain_times)
     print(f"load average: {os.getloadavg()[0]:.2f}  receipts: {len(images)}")
