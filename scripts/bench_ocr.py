@@ -5,8 +5,11 @@ Prints seconds per receipt for both, their ratio, and the five slowest photos fo
 The machine is shared, so compare the ratio; repeat when `uptime` shows a high load.
 Goal: `finjobs ocr scan` <= 1 s per receipt including start-up.
 Usage: .venv/bin/python scripts/bench_ocr.py [--images 000-019] [--data ../shared/data/receipts] [--runs]
+    [--against DIR]
 --runs: instead, scan in this process and print every Tesseract run of each scan (psm, image sizes,
 seconds) and the mean seconds of the 1st, 2nd, ... run: which passes a receipt costs.
+--against DIR: also time `finjobs ocr scan` from another copy of the package (DIR holds a finjobs/
+folder, e.g. `git archive HEAD finjobs | tar -x -C DIR`), interleaved, and print new / other.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ CLI = "from finjobs.cli import main; import sys; sys.argv = ['finjobs', *sys.arg
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "receipts"
 
 
-def wall(cmd: list[str], env: dict[str, str]) -> float:
+def wall(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
     return time.perf_counter() - t0
 
 
@@ -58,9 +61,10 @@ def main() -> None:
     parser.add_argument("--images", default="000-019", help="receipt numbers, e.g. 000-019")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--runs", action="store_true", help="print each scan's Tesseract runs instead")
+    parser.add_argument("--against", type=Path, help="a folder holding another finjobs/ to time as well")
     args = parser.parse_args()
     first, last = parse_range(args.images) or (0, 19)
-    images = [args.data / "img" / f"{n:03d}.jpg" for n in range(first, last + 1)]
+    images = [args.data.resolve() / "img" / f"{n:03d}.jpg" for n in range(first, last + 1)]
     images = [p for p in images if p.exists()]
     if not images:
         sys.exit(f"no images found under {args.data / 'img'}")
@@ -70,12 +74,21 @@ def main() -> None:
         return
     # The baseline runs with the same single-threaded setting the adapter uses.
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    if args.against:
+        args.against = args.against.resolve()
+    other_env = {**env, "PYTHONPATH": str(args.against)} if args.against else None
     scan_times: dict[str, float] = {}
     plain_times: list[float] = []
+    other_times: list[float] = []
     for path in images:
         # Interleaved so load changes hit both the same way.
         plain_times.append(wall(["tesseract", str(path), "stdout", "--psm", "6"], env))
         scan_times[path.name] = wall([sys.executable, "-c", CLI, "ocr", "scan", str(path)], env)
+        if other_env is not None:
+            # Run from DIR: `python -c` puts the working directory first on sys.path, so a run from
+            # this checkout would import its own finjobs/ whatever PYTHONPATH says.
+            other = [sys.executable, "-c", CLI, "ocr", "scan", str(path)]
+            other_times.append(wall(other, other_env, cwd=args.against))
     scan_mean = statistics.mean(scan_times.values())
     plain_mean = statistics.mean(plain_times)
     print(f"load average: {os.getloadavg()[0]:.2f}  receipts: {len(images)}")
@@ -86,6 +99,10 @@ def main() -> None:
     ):
         print(f"{label:36} {statistics.mean(times):8.3f} {statistics.median(times):9.3f} {max(times):7.3f}")
     print(f"ratio scan / one-pass tesseract: {scan_mean / plain_mean:.2f}")
+    if other_times:
+        other_mean = statistics.mean(other_times)
+        print(f"--against {args.against}: mean {other_mean:.3f} s, ratio {other_mean / plain_mean:.2f}")
+        print(f"ratio scan / --against scan: {scan_mean / other_mean:.3f}")
     print("slowest scans:")
     for name, t in sorted(scan_times.items(), key=lambda kv: -kv[1])[:5]:
         print(f"  {name} {t:.3f} s")

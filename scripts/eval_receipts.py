@@ -244,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from finjobs.adapters.ocr import keep_readings, preload, scan_image
+    from finjobs.adapters.ocr_engine import trace_runs
 
     folder = Path(args.folder)
     rng = parse_range(args.only)
@@ -270,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     seconds: list[float] = []
     cpu: list[float] = []
     base_seconds: list[float] = []
+    runs: list[tuple[str, list[tuple[int, int]], float]] = []
+    trace_runs(runs)  # every Tesseract run of the scans (kept readings too): the passes they cost
     for path in images:
         key = json.loads((folder / "key" / f"{path.stem}.json").read_text())
         t0, c0 = time.perf_counter(), cpu_seconds()
@@ -288,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             b = baseline(path)
             base_seconds.append(time.perf_counter() - t0)
             base.append(score(b, key, true_dates.get(path.stem)))
+    trace_runs(None)
     if args.ocr_cache:
         Path(args.ocr_cache).write_text(json.dumps(_readings_store()))
     if args.ablate:
@@ -301,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print("scanner: " + " ".join(f"{f}={accuracy(ours, f):.2f}" for f in fields_))
     print(f"median seconds per receipt: {statistics.median(seconds):.2f} (max {max(seconds):.2f})")
+    psm4 = sum(1 for cfg, _, _ in runs if cfg.startswith("--psm 4"))
+    print(f"Tesseract runs per receipt: {len(runs) / len(images):.2f} (--psm 4 readings: {psm4})")
     print(
         f"median CPU seconds per receipt (incl. tesseract): {statistics.median(cpu):.2f} (max {max(cpu):.2f})"
     )

@@ -1,9 +1,17 @@
-"""Fit the total.* weights of receipt_candidates.WEIGHTS by conditional logistic regression (numpy)
-and print them beside the hand-set ones, with how often each picks a right first-pass candidate.
+"""Fit the total.* weights of receipt_candidates.WEIGHTS by conditional logistic regression (numpy),
+cross-validated, and print them beside the hand-set ones with how often each picks the right total.
 
-Reads OCR caches written by `eval_receipts.py --ocr-cache` (the photos are read again only where a
-cache lacks them) and the labelled photos; writes nothing. A softmax over each receipt's candidates,
-L2-pulled towards the hand-set weights so that features the data cannot tell apart keep them.
+A receipt's candidates are the amounts of the scanner's total vote (receipt_totals.vote_features over
+the readings `ocr.scan_loaded` made: the scaled page and, when made, the --psm 4 one), each with its
+features summed over the readings, so a weight vector scores them exactly as combine_totals does
+(ties: the larger amount). A softmax over each receipt's candidates, L2-pulled towards the hand-set
+weights (`--pull`) so that features the data cannot tell apart keep them. Receipts are split into
+`--folds` folds (fixed shuffle); each pull is fitted on all folds but one and scored on that one.
+
+Reads OCR caches written by `eval_receipts.py --ocr-cache` (photos are read again where a cache
+lacks them) and the labelled photos; writes nothing. The readings a scan makes depend on the
+hand-set weights (the --psm 4 reading runs when the best score is below TOTAL_RETRY_BELOW), so a
+fitted table must still be checked through the whole scanner with eval_receipts.py.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -20,34 +29,33 @@ from eval_receipts import DEFAULT_FOLDER, norm_total, parse_range
 
 from finjobs.adapters import ocr
 from finjobs.domain.receipt_candidates import WEIGHTS
-from finjobs.domain.receipt_items import item_sum, parse_items
-from finjobs.domain.receipt_lines import collect_amounts
-from finjobs.domain.receipt_totals import total_candidates
+from finjobs.domain.receipt_totals import vote_features
 
 SCALE = 0.3  # score -> logit: the hand-set scores run to ~20
 Group = tuple[np.ndarray, np.ndarray]  # candidates x features, which candidates are right
 
 
-def groups_for(folder: Path, ranges: list[tuple[int, int]], names: list[str]) -> list[Group]:
-    out = []
+def groups_for(folder: Path, ranges: list[tuple[int, int]], names: list[str]) -> tuple[list[Group], int]:
+    """The receipts with a right candidate in the vote, and how many receipts were read in all."""
+    out, seen = [], 0
     for path in sorted((folder / "img").glob("*.jpg")):
         if not any(a <= int(path.stem) <= b for a, b in ranges):
             continue
         truth = norm_total(json.loads((folder / "key" / f"{path.stem}.json").read_text()).get("total"))
-        reading = ocr.first_pass(
-            ocr.preprocess(ocr.load_image(path.read_bytes())), locale_hint="MY", latest_year=2027
-        )
-        lines = reading.text.splitlines()
-        amts = collect_amounts(lines)
-        cands = total_candidates(amts, item_sum(parse_items(lines, amts)))
-        right = np.array([c.value == truth for c in cands], dtype=bool)
+        if truth is None:
+            continue
+        seen += 1
+        scan = ocr.scan_loaded(ocr.load_image(path.read_bytes()), locale_hint="MY", today=date.today())
+        feats = vote_features([text for text, _ in scan.readings])
+        values = sorted(feats, reverse=True)  # argmax takes the first of equals: the larger amount
+        right = np.array([v == truth for v in values], dtype=bool)
         if right.any():
-            out.append((np.array([[c.features.get(f, 0.0) for f in names] for c in cands]), right))
-    return out
+            out.append((np.array([[feats[v].get(f, 0.0) for f in names] for v in values]), right))
+    return out, seen
 
 
 def picks_right(groups: list[Group], w: np.ndarray) -> float:
-    return float(np.mean([right[np.argmax(x @ w)] for x, right in groups]))
+    return float(np.mean([right[np.argmax(x @ w)] for x, right in groups])) if groups else 0.0
 
 
 def fit(groups: list[Group], w0: np.ndarray, *, pull: float, steps: int, rate: float) -> np.ndarray:
@@ -64,12 +72,25 @@ def fit(groups: list[Group], w0: np.ndarray, *, pull: float, steps: int, rate: f
     return w
 
 
+def cross_validate(groups: list[Group], w0: np.ndarray, pull: float, folds: int, steps: int) -> float:
+    order = np.random.default_rng(0).permutation(len(groups))
+    right = 0.0
+    for k in range(folds):
+        test = [groups[i] for i in order[k::folds]]
+        train = [groups[i] for j, i in enumerate(order) if j % folds != k]
+        right += picks_right(test, fit(train, w0, pull=pull, steps=steps, rate=0.5)) * len(test)
+    return right / len(groups)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--only", action="append", default=[], help="number range, repeatable (000-079)")
     ap.add_argument("--ocr-cache", action="append", default=[], help="eval_receipts.py cache, repeatable")
-    ap.add_argument("--pull", type=float, default=0.01)
-    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument(
+        "--pull", type=float, action="append", default=[], help="repeatable; default 0.003 0.01 0.1"
+    )
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=1500)
     args = ap.parse_args(argv)
     store: dict[str, object] = {}
     for cache in args.ocr_cache:
@@ -77,11 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     ocr.keep_readings(store)  # type: ignore[arg-type]
     names = [f for f in WEIGHTS if f.startswith("total.")]
     ranges = [r for r in map(parse_range, args.only or ["000-079"]) if r]
-    groups = groups_for(DEFAULT_FOLDER, ranges, names)
+    groups, seen = groups_for(DEFAULT_FOLDER, ranges, names)
     w0 = np.array([WEIGHTS[f] for f in names])
-    w = fit(groups, w0, pull=args.pull, steps=args.steps, rate=0.5)
-    print(f"{len(groups)} receipts with a right first-pass candidate")
-    print(f"right pick: hand-set {picks_right(groups, w0):.3f}, fitted {picks_right(groups, w):.3f}")
+    print(f"{seen} labelled receipts, {len(groups)} with the right total among the vote's candidates")
+    print(f"right pick (of those): hand-set {picks_right(groups, w0):.3f}")
+    pulls = args.pull or [0.003, 0.01, 0.1]
+    cv = {pull: cross_validate(groups, w0, pull, args.folds, args.steps) for pull in pulls}
+    for pull, acc in cv.items():
+        print(f"  pull {pull:<6}: {args.folds}-fold cross-validated right pick {acc:.3f}")
+    pull = max(cv, key=lambda p: cv[p])
+    w = fit(groups, w0, pull=pull, steps=args.steps, rate=0.5)
+    print(f"fitted on all with pull {pull}: right pick {picks_right(groups, w):.3f} (in-sample)")
     for f, a, b in zip(names, w0, w, strict=True):
         print(f"  {f:36s} {a:6.2f} -> {b:6.2f}")
     return 0

@@ -10,11 +10,12 @@ import datetime as dt
 import io
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from finjobs.adapters.ocr_engine import (
     SECOND_CONFIG,
+    Deferred,
     data_to_words,
     ocr_bands,
     ocr_pages,
@@ -254,12 +255,13 @@ DOT_PAGE_GAIN = 1.2
 @dataclass(frozen=True)
 class Reading:
     """One Tesseract reading of a page: the image read (later crops are cut from it), its text and
-    words, and the fields parsed from them."""
+    words, the fields parsed from them, and the readings of it the page passes made but dropped."""
 
     image: Image
     text: str
     words: list[Word]
     fields: ReceiptFields
+    dropped: tuple[Reading, ...] = ()  # the page passes' readings that did not replace this one
 
 
 @dataclass(frozen=True)
@@ -305,10 +307,14 @@ def first_pass(gray: Image, *, locale_hint: str | None, latest_year: int) -> Rea
         )
 
     reading = read(gray)
+    dropped: list[Reading] = []
     for page_pass in PAGE_PASSES:
         if page_pass.when(reading, locale_hint, latest_year):
-            reading = _better(reading, read(page_pass.build(gray, reading)), gain=page_pass.gain)
-    return reading
+            other = read(page_pass.build(gray, reading))
+            kept = _better(reading, other, gain=page_pass.gain)
+            dropped.append(reading if kept is other else other)
+            reading = kept
+    return replace(reading, dropped=tuple(dropped)) if dropped else reading
 
 
 def _better(reading: Reading, other: Reading, *, gain: float) -> Reading:
@@ -329,6 +335,7 @@ class Scan:
     scale: float
     page: Image
     crops: list[Image]
+    second: Deferred[tuple[str, list[Word]]]  # the --psm 4 reading of `page`, made at most once
     readings: list[tuple[str, list[Word]]] = field(default_factory=list)
     band_texts: list[str] = field(default_factory=list)
     spans: list[tuple[float, float]] = field(default_factory=list)
@@ -401,11 +408,16 @@ def _follow_up(scan: Scan) -> None:
         follow_up.keep(scan, data)
 
 
+def _unconfirmed(text: str) -> bool:
+    """The reading's best total has no confirmation (TOTAL_RETRY_BELOW): a --psm 4 reading joins."""
+    return max(total_scores(text).values(), default=0.0) < TOTAL_RETRY_BELOW
+
+
 def _settle_total(scan: Scan) -> None:
     """The total voted over the page's reading(s), adding a --psm 4 one when the evidence is weak."""
     fields = scan.fields
-    if max(total_scores(scan.readings[0][0]).values(), default=0.0) < TOTAL_RETRY_BELOW:
-        scan.readings.append(ocr_text(scan.page, config=SECOND_CONFIG))
+    if _unconfirmed(scan.readings[0][0]):
+        scan.readings.append(scan.second.get())
     total, total_conf = combine_totals([t for t, _ in scan.readings])
     if total is not None:
         fields.total_minor = to_minor(total, fields.currency or "XXX")
@@ -414,16 +426,19 @@ def _settle_total(scan: Scan) -> None:
 
 def _date_from_other_readings(scan: Scan) -> None:
     """No date on the first pass, its garbled date line or the header: take it from another reading
-    (a --psm 4 one if none was made yet) and vote over re-reads of that reading's date line."""
+    (a --psm 4 one if none was made yet, then the page passes' dropped readings) and vote over
+    re-reads of that reading's date line."""
     if len(scan.readings) == 1:
-        scan.readings.append(ocr_text(scan.page, config=SECOND_CONFIG))
-    for other_text, other_words in scan.readings:
+        scan.readings.append(scan.second.get())
+    others = [(scan.page, text, words) for text, words in scan.readings]
+    others += [(r.image, r.text, r.words) for r in scan.first.dropped]  # the page passes' dropped ones
+    for image, other_text, other_words in others:
         found = find_date(other_text, day_first=scan.day_first, latest_year=scan.today.year + 1)
         if found is not None:
             scan.fields.date = found[2]
             scan.fields.confidence["date"] = round(min(1.0, found[0] / 7.0), 2)
             reread_date(
-                scan.page, other_text, other_words, scan.fields, day_first=scan.day_first, today=scan.today
+                image, other_text, other_words, scan.fields, day_first=scan.day_first, today=scan.today
             )
             return
 
@@ -439,24 +454,36 @@ def scan_image(
 ) -> ReceiptFields:
     """Photo bytes -> parsed fields. InputError for bad images; Tesseract crashes propagate.
     `today` bounds plausible years (default: the local date)."""
-    today = today or dt.date.today()
     im = load_image(data, source=source, max_bytes=max_bytes, max_pixels=max_pixels)
+    return scan_loaded(im, locale_hint=locale_hint, today=today or dt.date.today()).fields
+
+
+def scan_loaded(im: Image, *, locale_hint: str | None, today: dt.date) -> Scan:
+    """scan_image of a loaded image, returning the whole Scan (its readings too, for
+    scripts/fit_receipt_weights.py)."""
     first = first_pass(preprocess(im), locale_hint=locale_hint, latest_year=today.year + 1)
     day_first = day_first_for(locale_hint, first.fields.currency)
     scale = rescale_factor(first.words)
+    page = scaled(first.image, scale, first.words)
     scan = Scan(
         first,
         locale_hint,
         today,
         day_first,
         scale,
-        scaled(first.image, scale, first.words),
+        page,
         date_crops(first.image, first.text, first.words, day_first=day_first, today=today),
+        Deferred(lambda: ocr_text(page, config=SECOND_CONFIG)),
         readings=[(first.text, first.words)],
     )
+    if _unconfirmed(first.text):
+        # The scaled reading decides (_settle_total), but an unconfirmed first one mostly predicts it:
+        # read --psm 4 beside the follow-up run instead of after it.
+        scan.second.start()
     _follow_up(scan)
     _settle_total(scan)
     settle_date(scan.fields, scan.crops, scan.band_texts, day_first=day_first, today=today)
     if scan.fields.date is None:
         _date_from_other_readings(scan)
-    return scan.fields
+    scan.second.wait()
+    return scan

@@ -49,15 +49,18 @@ BAND_GAP = 24  # white pixels between stacked bands: wide enough that Tesseract 
 
 
 def stack_bands(bands: list[Image]) -> tuple[Image, list[tuple[float, float]]]:
-    """Line images stacked on one white page, and each band's vertical span on it (for split_bands)."""
+    """Line images stacked on one white page, and each band's vertical span on it (for split_bands).
+    Each band is contrast-stretched so its paper is white too: grey paper on the white page makes
+    Tesseract's one global threshold fall between the two, and the band reads as noise."""
     from PIL import Image as PILImage
+    from PIL import ImageOps
 
     width = max(b.width for b in bands) + 2 * BAND_GAP
     height = sum(b.height for b in bands) + BAND_GAP * (len(bands) + 1)
     page = PILImage.new("L", (width, height), 255)
     spans, y = [], BAND_GAP
     for band in bands:
-        page.paste(band, (BAND_GAP, y))
+        page.paste(ImageOps.autocontrast(band, cutoff=1), (BAND_GAP, y))
         spans.append((y - BAND_GAP / 2, y + band.height + BAND_GAP / 2))
         y += band.height + BAND_GAP
     return page, spans

@@ -47,6 +47,7 @@ WEIGHTS: dict[str, float] = {
     "date.lost_separator": -2.0,  # 25122018, 2512/2018, "25 12-18"
     "date.order_swapped": -0.5,  # only the other day/month order makes a date
     "date.year_repaired": -1.0,  # 2078 read for 2018 (see repair_year)
+    "date.day_repaired": -1.0,  # 92/02 read for 02/02 (see receipt_dates._repaired_day)
     "date.glued": -1.5,  # glued to a product or document code
     "date.time_on_line": 1.0,  # printed dates sit next to the time of sale
     # merchant (candidates are the first 8 non-empty lines)

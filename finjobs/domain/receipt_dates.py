@@ -102,6 +102,19 @@ def repair_year(year: int, latest_year: int) -> int | None:
     return max(plausible) if plausible else None
 
 
+# A round digit read for the 0 of a day's tens ("92/02/2018" for 02/02/2018).
+_ZERO_LOOKALIKES = "689"
+
+
+def _repaired_day(g: dict[str, str], y: int, *, day_first: bool) -> date | None:
+    """The date when the day printed over 31 has a 0 misread as a round digit, else None."""
+    day_key, month_key = ("a", "b") if day_first else ("b", "a")
+    day = g[day_key]
+    if len(day) != 2 or day[0] not in _ZERO_LOOKALIKES or int(day) <= 31:
+        return None
+    return _mk(y, int(g[month_key]), int(day[1]))
+
+
 def _match_date(
     kind: str, g: dict[str, str], *, day_first: bool, latest_year: int | None
 ) -> tuple[date, dict[str, float]] | None:
@@ -117,8 +130,10 @@ def _match_date(
         a, b = int(g["a"]), int(g["b"])
         first, second = ((y, b, a), (y, a, b)) if day_first else ((y, a, b), (y, b, a))
         found = _mk(*first)
-        if found is None:
+        if found is None and max(a, b) <= 31:
             found, f["date.order_swapped"] = _mk(*second), 1.0
+        elif found is None:
+            found, f["date.day_repaired"] = _repaired_day(g, y, day_first=day_first), 1.0
         if len(g["y"]) == 4:
             f["date.four_digit_year"] = 1.0
         if kind == "dmyg":

@@ -119,6 +119,7 @@ _NUMERIC_RUN = re.compile(
 )
 _AMOUNT = re.compile(
     r"(?<![\d.,:-])(?P<neg>-\s?)?(?P<int>\d{1,3}(?:,\d{3})+|\d{1,6})\s?[.,]\s?(?P<dec>\d{2})(?![\d])(?!\s?[.,/:-]\s?\d)"
+    r"(?!\s?%)"  # "6.00 %" is a tax rate, not money
 )
 
 
@@ -202,6 +203,11 @@ class Amt:
     included: bool = False  # a tax the prices already include ("GST @6% incl. 3.13"): not added on
 
 
+# ... but a line that names the adjustment itself holds one, whatever OCR made of its digits
+# ("Rounding Adjustment: 9.00" for 0.00).
+_ADJUSTMENT = re.compile(r"\bADJ", re.IGNORECASE)
+
+
 def collect_amounts(lines: list[str]) -> list[Amt]:
     """Every amount on every line, labelled by its line (a label line with no number lends its label
     to the next line's amounts)."""
@@ -222,7 +228,7 @@ def collect_amounts(lines: list[str]) -> list[Amt]:
             kind = pending
         pending = None
         paid = paid or kind in ("strong", "total", "tender", "change")
-        if kind == "rounding" and abs(values[-1]) >= 1:
+        if kind == "rounding" and abs(values[-1]) >= 1 and not _ADJUSTMENT.search(line):
             kind = "strong"  # "Total After Rounding 48.95": an adjustment is never a whole unit
         # The rightmost number is the amount column; others on the line are qty/unit price.
         out.append(Amt(values[-1], i, kind, kind == "tax" and bool(_INCLUSIVE.search(line))))

@@ -56,6 +56,59 @@ def clean_name(line: str) -> str:
     return " ".join(tokens).strip(" .,-_|:;'")
 
 
+# Words shops print in their names, for OCR repair: a name word one letter away from one of these
+# (same length, 6+ letters) is that word misread ("INTERNATIGNAL", "ENIERPRISE").
+NAME_WORDS = (
+    "ENTERPRISE", "ENTERPRISES", "TRADING", "RESTAURANT", "RESTORAN", "SUPERMARKET", "HARDWARE",
+    "STATIONERY", "STATIONERS", "BAKERY", "PHARMACY", "MARKETING", "HOLDINGS", "INDUSTRIES",
+    "CORPORATION", "INTERNATIONAL", "LIMITED", "BERHAD", "PERNIAGAAN", "ELECTRICAL", "TRAVEL",
+)  # fmt: skip
+# OCR's digit look-alikes of capitals, in abbreviations ("D.1.Y." for "D.I.Y.", "5/B" for "S/B").
+_LOOKALIKE = str.maketrans("0158", "OISB")
+_ABBREVIATION = re.compile(r"(?<![\w.])(?:[A-Z0-9][./]){1,3}[A-Z0-9]?\.?(?![\w/])")
+# "SON. GHD": BHD with its B misread, after an SDN-like word.
+_GHD = re.compile(r"\bS[A-Z0]{1,2}\b[.,]?\s*[G8]HD\b", re.IGNORECASE)
+# The legal suffix ends the name: what follows it on the line is noise ("S/B (8KJ", "SDN BHD Hy").
+_LEGAL_END = re.compile(
+    r"^(.*\b(?:SDN\.?\s*BHD|BHD|S/B|BERHAD|ENTERPRISES?|LTD|LIMITED|PLT|INC|LLC)\b\.?)(.*)$",
+    re.IGNORECASE,
+)
+
+
+def _fix_word(word: str) -> str:
+    if len(word) < 6 or not word.isalpha():
+        return word
+    up = word.upper()
+    if up in NAME_WORDS:
+        return word
+    for known in NAME_WORDS:
+        if len(known) == len(up) and sum(a != b for a, b in zip(up, known, strict=True)) == 1:
+            return known if word.isupper() else known.capitalize()
+    return word
+
+
+def repair_name(name: str) -> str:
+    """OCR slips in a shop's name that its own shape gives away: digit look-alikes in an abbreviation
+    of single capitals, a common name word with one letter wrong, "SDN GHD" for SDN BHD, and marks
+    after the legal suffix
+    (unless they are a bracketed branch such as "(M)" or a number)."""
+    name = _ABBREVIATION.sub(
+        lambda m: m.group(0).translate(_LOOKALIKE) if re.search(r"[A-Z]", m.group(0)) else m.group(0), name
+    )
+    name = re.sub(r"[A-Za-z]+", lambda m: _fix_word(m.group(0)), name)
+    name = _GHD.sub("SDN BHD", name)
+    m = _LEGAL_END.match(name)
+    if (
+        m
+        and m.group(2).strip()
+        and len(re.sub(r"\W", "", m.group(2))) <= 4
+        and not m.group(2).strip().isdigit()  # a number is part of a name ("ENTERPRISE 666")
+        and not re.fullmatch(r"\s*\([^()]*\)", m.group(2))
+    ):
+        name = m.group(1)
+    return name
+
+
 def _plausible_name(line: str, conf: float | None) -> bool:
     letters = sum(c.isalpha() for c in line)
     if letters < 3 or letters < 0.6 * len(line.replace(" ", "")):
@@ -141,6 +194,7 @@ def merchant_candidates(lines: list[str], words: Sequence[Word] | None = None) -
             name, kind = clean_name(ln), "merchant.plain_line"
         else:
             continue
+        name = repair_name(name)
         if _letters(name) >= 3:
             ocr = (conf if conf is not None else (90.0 if kind.endswith("word") else 80.0)) / 100
             out.append(

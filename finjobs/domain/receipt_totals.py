@@ -158,11 +158,48 @@ def total_scores(text: str) -> dict[Decimal, float]:
     return _scores(total_candidates(amts, item_sum(parse_items(lines, amts))))
 
 
+# Tesseract reads a printed leading "1" as "4" or "7" on till print ("409.70" for "109.70").
+_LEADING_LOOKALIKES = "47"
+
+
+def _lookalike_of(v: Decimal, seen: set[Decimal]) -> Decimal:
+    """The amount `v` is a misreading of: the same digits with a leading 4 or 7 read for 1, when
+    that amount is itself a candidate of some reading; else `v`."""
+    text = f"{v:.2f}"
+    if text[0] in _LEADING_LOOKALIKES and text.index(".") >= 2:  # "4.00" may well be 4.00
+        other = Decimal("1" + text[1:])
+        if other in seen:
+            return other
+    return v
+
+
+def _reading_features(text: str) -> dict[Decimal, dict[str, float]]:
+    lines = text.splitlines()
+    amts = collect_amounts(lines)
+    return {c.value: dict(c.features) for c in total_candidates(amts, item_sum(parse_items(lines, amts)))}
+
+
+def vote_features(readings: Sequence[str]) -> dict[Decimal, dict[str, float]]:
+    """Per amount, its features summed over the readings (an amount with a leading 4 or 7 counted
+    for the same amount with a leading 1 when some reading has that one, _lookalike_of): scored by
+    WEIGHTS this is the vote of combine_totals, the sum of the readings' scores."""
+    per = [_reading_features(text) for text in readings]
+    seen = {v for features in per for v in features}
+    out: dict[Decimal, dict[str, float]] = {}
+    for features in per:
+        for v, f in features.items():
+            summed = out.setdefault(_lookalike_of(v, seen), {})
+            for name, strength in f.items():
+                summed[name] = summed.get(name, 0.0) + strength
+    return out
+
+
 def combine_totals(readings: Sequence[str]) -> tuple[Decimal | None, float]:
     """The total over several OCR readings of one receipt: one vote in which every candidate casts
     its score, so an amount two readings support beats one reading's misread digit (ties: the larger
-    amount). Confidence 0..1 scales with the evidence per reading."""
-    ballots = [(v, s) for text in readings for v, s in total_scores(text).items()]
+    amount); an amount with a leading 4 or 7 votes for the same amount with a leading 1 when some
+    reading has that one (_lookalike_of). Confidence 0..1 scales with the evidence per reading."""
+    ballots = [(v, Candidate(v, f).score) for v, f in vote_features(readings).items()]
     voted = vote(ballots, tie=lambda v: v)
     if voted is None:
         return None, 0.0
