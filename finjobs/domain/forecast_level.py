@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from finjobs.domain.forecasting import BACKTEST_DAYS, DailyPrediction, Point, _minor
+from finjobs.domain.forecasting import BACKTEST_DAYS, DailyPrediction, Point
+from finjobs.domain.money import spend_minor
 
 LEVEL_MODEL = "model"  # the model's own month sum
 LEVEL_MEAN_3 = "mean_3_months"  # the mean daily spend of the last three whole months
@@ -110,7 +111,10 @@ def rescale(
     return (
         [
             DailyPrediction(
-                d.day, _minor(d.yhat * factor), _minor(d.lower * factor), _minor(d.upper * factor)
+                d.day,
+                spend_minor(d.yhat * factor),
+                spend_minor(d.lower * factor),
+                spend_minor(d.upper * factor),
             )
             for d in daily
         ],

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from finjobs.domain.money import format_minor
+from finjobs.domain.money import format_minor, spend_minor
 from finjobs.domain.recurring import RecurringSeries, Txn, detect_recurring, normalise_payee, upcoming_dates
 
 MIN_DISTINCT_DATES = 60
@@ -297,13 +297,13 @@ def baseline_forecast(
         if k not in bands:
             bands[k] = _residual_band(values, k, season, lo_q, hi_q, min_residuals, bands)
         r_lo, r_hi = bands[k]
-        y = _minor(yhat)
+        y = spend_minor(yhat)
         out.append(
             DailyPrediction(
                 day=start + timedelta(days=h),
                 yhat=y,
-                lower=min(y, _minor(yhat + r_lo)),
-                upper=max(y, _minor(yhat + r_hi)),
+                lower=min(y, spend_minor(yhat + r_lo)),
+                upper=max(y, spend_minor(yhat + r_hi)),
             )
         )
     return out
@@ -328,21 +328,16 @@ def _residual_band(
     return (_quantile(residuals, lo_q), _quantile(residuals, hi_q))
 
 
-def _minor(x: float) -> int:
-    """Float minor units -> int, half-even, floored at 0 (spend cannot be negative)."""
-    if not math.isfinite(x):
-        raise ValueError(f"not a finite amount: {x!r}")
-    return max(0, round(x))
-
-
 def predictions_from_floats(
     start: date, yhat: Sequence[float], lower: Sequence[float], upper: Sequence[float]
 ) -> list[DailyPrediction]:
     """Model output (floats in minor units, from `start` on) -> DailyPrediction, clipped at 0 and ordered."""
     out = []
     for i, (y, lo, hi) in enumerate(zip(yhat, lower, upper, strict=True)):
-        ym = _minor(y)
-        out.append(DailyPrediction(start + timedelta(days=i), ym, min(ym, _minor(lo)), max(ym, _minor(hi))))
+        ym = spend_minor(y)
+        out.append(
+            DailyPrediction(start + timedelta(days=i), ym, min(ym, spend_minor(lo)), max(ym, spend_minor(hi)))
+        )
     return out
 
 
@@ -493,9 +488,9 @@ def path_month_rollups(
         out.append(
             MonthRollup(
                 month=key,
-                expected=fixed + _minor(sum(totals) / len(totals)),
-                lower=fixed + _minor(_quantile(totals, (1 - width) / 2)),
-                upper=fixed + _minor(_quantile(totals, (1 + width) / 2)),
+                expected=fixed + spend_minor(sum(totals) / len(totals)),
+                lower=fixed + spend_minor(_quantile(totals, (1 - width) / 2)),
+                upper=fixed + spend_minor(_quantile(totals, (1 + width) / 2)),
                 actual_to_date=spent_this_month if key == month_key(today) else 0,
                 predicted_days=len(idx),
                 scheduled=bills.get(key, 0),
