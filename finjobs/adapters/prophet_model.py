@@ -187,12 +187,12 @@ def forecast_series(
         daily = fc.baseline_forecast(rem.capped, horizon)
         paths = fc.baseline_paths(rem.capped, horizon, seed=seed)
     daily, paths, level_note = _level(rem, daily, paths, currency=currency)
-    paths, widened = fl.widen_to_history(paths, rem.capped)
+    daily, paths = fl.add_spikes(daily, paths, rem, seed=seed)
+    paths, widened = fl.widen_to_history(paths, series)
     if widened > 1:
         level_note = (
-            f"{level_note}; sample paths' spread widened x{widened:.2f} to the history's 4-week totals"
+            f"{level_note}; sample paths' spread widened x{widened:.2f} to match the history's 4-week totals"
         )
-    daily, paths = fl.add_spikes(daily, paths, rem, seed=seed)
     reason = f"{reason}; {level_note}"
     if scheduled:
         reason = f"{reason}; {len(scheduled)} known bill payments scheduled on their dates"
