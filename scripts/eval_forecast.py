@@ -8,11 +8,11 @@ of the last three months". Touches nothing but stdout and cmdstan's temp files.
 
     .venv/bin/python scripts/eval_forecast.py [--seeds 11 12 13] [--users 12] [--cuts 3]
 
-Seeds 1 and 2 (and 4, 5 for the month level, domain/forecast_level.py) were used to choose the method;
-report figures on others. Prints per-seed lines, each with a decomposition: the error of the known bills
-(scheduled vs what those payees posted in the month), the error of the rest, and which month level
-forecast the rest; then MAE per method, coverage of the 80% range, and last `ratio_vs_best_baseline=X`
-(finjobs MAE / better baseline).
+Seeds 1, 2, 4 and 5 were used to choose the method (domain/forecast_level.py: the lumps, the regular
+level, the paths' spread); report figures on others. Prints per-seed lines, each with a decomposition:
+the error of the known bills (scheduled vs what those payees posted in the month), the error of the rest,
+and which month level forecast the rest; then MAE per method, coverage of the 80% range (and which side
+the misses fall on), and last `ratio_vs_best_baseline=X` (finjobs MAE / better baseline).
 """
 
 from __future__ import annotations
