@@ -161,7 +161,8 @@ class ForecastResult:
                 }
                 for r in self.months
             ],
-            "range_method": "10th-90th percentile of month totals over joint sample paths, plus known bills",
+            "range_method": "median (expected) and 10th-90th percentile of month totals over joint sample"
+            " paths (lumps drawn in), plus known bills",
             "scheduled": [
                 {
                     "payee": p.payee,

@@ -151,6 +151,28 @@ def test_iid_noise_prophet_beats_seasonal_naive():
     assert result.metrics.mae < 0.9 * result.metrics.baseline_mae
 
 
+def test_rare_large_purchases_are_lumps_the_median_month_skips_and_the_range_keeps():
+    # 50.00 a day +- 10.00, and a 1,500.00 purchase about every 90 days (8 in the two years). The old
+    # mean-of-paths month carried 8/730 x 1,500 x 31 = +510 into every month; a month has a lump with
+    # probability 1 - (1 - 8/730)^31 = 29%, so the median month is the regular one and the 90th
+    # percentile has the purchase in it.
+    rng = random.Random(3)
+    today = date(2026, 12, 1)
+    lump_days = {today - timedelta(days=45 + 90 * k + rng.randint(0, 20)) for k in range(8)}
+    pts = []
+    for i in range(730):
+        d = today - timedelta(days=730 - i)
+        pts.append((d, max(0, round(rng.gauss(5000, 1000))) + (150000 if d in lump_days else 0)))
+    result = pm.forecast_series(pts, today=today, horizon=31)
+    (dec,) = result.months
+    regular = 31 * 5000
+    assert abs(dec.expected - regular) < 0.05 * regular
+    assert dec.upper > regular + 100000 and dec.lower < regular
+    assert "drawn in as lumps" in result.reason and "month level: long_mean" in result.reason
+    # the daily curve carries the lumps' mean: its month sum is the mean month, above the median
+    assert sum(p.yhat for p in result.daily) > dec.expected + 30000
+
+
 def test_fewer_than_60_distinct_dates_skips_and_60_forecasts():
     # Sparse spenders: one purchase every 3 days, several on some dates.
     dates = [TODAY - timedelta(days=3 * i + 1) for i in range(60)]
