@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from finjobs.domain import forecast_level as fl
@@ -158,7 +158,9 @@ def forecast_series(
     if not past:  # all of it is known bills: the model has nothing else to forecast
         past = [(today - timedelta(days=1), 0)]
     series = fc.daily_series([*past, (min(d for d, _ in [*past, *paid]), 0)], end=today - timedelta(days=1))
-    train, test = fc.backtest_split(series, backtest_days)
+    # The models learn the regular part: lumps (days above a high quantile) capped, drawn back in below.
+    rem = fl.split_spikes(series)
+    train, test = fc.backtest_split(rem.capped, backtest_days)
     train_y = [float(v) for _, v in train]
     test_y = [float(v) for _, v in test]
 
@@ -173,18 +175,24 @@ def forecast_series(
         backtest_days=len(test),
     )
     scores = (
-        f"backtest MAE over the last {len(test)} days: Prophet {_fmt(metrics.mae, currency)}, "
+        f"backtest MAE over the last {len(test)} days (lumps capped): Prophet {_fmt(metrics.mae, currency)}, "
         f"same-weekday-last-week baseline {_fmt(metrics.baseline_mae, currency)}"
     )
     if fc.prophet_wins(metrics.mae, metrics.baseline_mae):
         model, reason = fc.MODEL_PROPHET, f"Prophet chosen; {scores}"
-        daily, paths = fit_predict_paths(series, horizon, seed=seed)
+        daily, paths = fit_predict_paths(rem.capped, horizon, seed=seed)
     else:
         model = fc.MODEL_SEASONAL_NAIVE
         reason = f"Prophet did worse than the baseline, so the baseline forecasts; {scores}"
-        daily = fc.baseline_forecast(series, horizon)
-        paths = fc.baseline_paths(series, horizon, seed=seed)
-    daily, paths, level_note = _level(series, today, model, daily, paths, seed=seed, currency=currency)
+        daily = fc.baseline_forecast(rem.capped, horizon)
+        paths = fc.baseline_paths(rem.capped, horizon, seed=seed)
+    daily, paths, level_note = _level(rem, daily, paths, currency=currency)
+    daily, paths = fl.add_spikes(daily, paths, rem, seed=seed)
+    paths, widened = fl.widen_to_history(paths, series)
+    if widened > 1:
+        level_note = (
+            f"{level_note}; sample paths' spread widened x{widened:.2f} to match the history's 4-week totals"
+        )
     reason = f"{reason}; {level_note}"
     if scheduled:
         reason = f"{reason}; {len(scheduled)} known bill payments scheduled on their dates"
@@ -206,39 +214,29 @@ def forecast_series(
     )
 
 
-def _model_rate_at(model: str, seed: int) -> Callable[[Sequence[fc.Point], int], float]:
-    """The chosen model's mean daily spend over the `days` after a training series (no sampling)."""
-
-    def rate(train: Sequence[fc.Point], days: int) -> float:
-        if model == fc.MODEL_PROPHET:
-            return sum(p.yhat for p in fit_predict(train, days, seed=seed, uncertainty_samples=0)) / days
-        paths = fc.baseline_paths(train, days, seed=seed)
-        return sum(map(sum, paths)) / len(paths) / days
-
-    return rate
-
-
 def _level(
-    series: Sequence[fc.Point],
-    today: date,
-    model: str,
-    daily: list[fc.DailyPrediction],
-    paths: list[list[float]],
-    *,
-    seed: int,
-    currency: str,
+    rem: fl.Remainder, daily: list[fc.DailyPrediction], paths: list[list[float]], *, currency: str
 ) -> tuple[list[fc.DailyPrediction], list[list[float]], str]:
-    """The model's curve and paths rescaled to the month level that backtests best on this series'
-    own last month starts (forecast_level.choose_level)."""
-    level, errors = fl.choose_level(series, today, _model_rate_at(model, seed))
+    """The model's curve and paths rescaled to the regular part's level (fl.regular_rate), with a
+    sentence saying which level and what the lumps are."""
     horizon = min(len(p) for p in paths)
     model_rate = sum(sum(p[:horizon]) for p in paths) / len(paths) / horizon
-    rates = fl.level_rates(model_rate, fl.history_rates(series, today))
-    if level == fl.LEVEL_MODEL or level not in rates or model_rate <= 0:
-        return daily, paths, f"month level: {fl.LEVEL_MODEL} (the model's own month sum)"
-    scored = ", ".join(f"{k} {_fmt(v, currency)}" for k, v in errors.items())
-    daily, paths = fl.rescale(daily, paths, rates[level] / model_rate)
-    return daily, paths, f"month level: {level} (mean month-total error over the last month starts: {scored})"
+    level, rate = fl.regular_rate(rem.capped)
+    caps = [c for c in rem.caps if c != float("inf")]
+    lumps = (
+        f"days over their weekday's outlier fence ({_fmt(min(caps), currency)} to "
+        f"{_fmt(max(caps), currency)}) capped there, their excess ({rem.lump_days()} days in the last "
+        f"{min(len(rem.capped), fl.LEVEL_DAYS)}) drawn in as lumps"
+        if rem.lump_days()
+        else "no lumps capped"
+    )
+    if level == fl.LEVEL_MODEL or model_rate <= 0:
+        why = "recent spend moved off the long mean, or the history is too short for one"
+        return daily, paths, f"month level: {fl.LEVEL_MODEL} (the model's own: {why}); {lumps}"
+    daily, paths = fl.rescale(daily, paths, rate / model_rate)
+    days = min(len(rem.capped), fl.LEVEL_DAYS)
+    note = f"month level: {level} (the capped mean of the last {days} days: {_fmt(rate, currency)} a day)"
+    return daily, paths, f"{note}; {lumps}"
 
 
 def _fmt(minor: float, currency: str) -> str:

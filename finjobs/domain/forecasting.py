@@ -12,8 +12,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from finjobs.domain.money import format_minor
-from finjobs.domain.recurring import RecurringSeries, Txn, detect_recurring, normalise_payee, upcoming_dates
+from finjobs.domain.money import format_minor, spend_minor
+from finjobs.domain.recurring import (
+    RecurringSeries,
+    Txn,
+    days_overdue,
+    detect_recurring,
+    normalise_payee,
+    upcoming_dates,
+)
 
 MIN_DISTINCT_DATES = 60
 BACKTEST_DAYS = 28
@@ -49,7 +56,7 @@ class MonthRollup:
     """
 
     month: str  # "YYYY-MM"
-    expected: int
+    expected: int  # the median simulated month total (path_month_rollups)
     lower: int
     upper: int
     actual_to_date: int = 0
@@ -154,7 +161,8 @@ class ForecastResult:
                 }
                 for r in self.months
             ],
-            "range_method": "10th-90th percentile of month totals over joint sample paths, plus known bills",
+            "range_method": "median (expected) and 10th-90th percentile of month totals over joint sample"
+            " paths (lumps drawn in), plus known bills",
             "scheduled": [
                 {
                     "payee": p.payee,
@@ -263,8 +271,9 @@ def prophet_wins(prophet_mae: float, baseline_mae: float) -> bool:
     return prophet_mae <= baseline_mae
 
 
-def _quantile(sorted_values: Sequence[float], q: float) -> float:
-    # Linear interpolation between order statistics (Hyndman-Fan type 7, numpy's default).
+def quantile(sorted_values: Sequence[float], q: float) -> float:
+    """The `q` quantile of ascending `sorted_values`: linear interpolation between order statistics
+    (Hyndman-Fan type 7, numpy's default)."""
     pos = (len(sorted_values) - 1) * q
     lo = math.floor(pos)
     hi = min(lo + 1, len(sorted_values) - 1)
@@ -297,13 +306,13 @@ def baseline_forecast(
         if k not in bands:
             bands[k] = _residual_band(values, k, season, lo_q, hi_q, min_residuals, bands)
         r_lo, r_hi = bands[k]
-        y = _minor(yhat)
+        y = spend_minor(yhat)
         out.append(
             DailyPrediction(
                 day=start + timedelta(days=h),
                 yhat=y,
-                lower=min(y, _minor(yhat + r_lo)),
-                upper=max(y, _minor(yhat + r_hi)),
+                lower=min(y, spend_minor(yhat + r_lo)),
+                upper=max(y, spend_minor(yhat + r_hi)),
             )
         )
     return out
@@ -325,14 +334,7 @@ def _residual_band(
             return known.get(k - 1) or _residual_band(values, k - 1, season, lo_q, hi_q, min_residuals, known)
         if not residuals:
             return (0.0, 0.0)
-    return (_quantile(residuals, lo_q), _quantile(residuals, hi_q))
-
-
-def _minor(x: float) -> int:
-    """Float minor units -> int, half-even, floored at 0 (spend cannot be negative)."""
-    if not math.isfinite(x):
-        raise ValueError(f"not a finite amount: {x!r}")
-    return max(0, round(x))
+    return (quantile(residuals, lo_q), quantile(residuals, hi_q))
 
 
 def predictions_from_floats(
@@ -341,8 +343,10 @@ def predictions_from_floats(
     """Model output (floats in minor units, from `start` on) -> DailyPrediction, clipped at 0 and ordered."""
     out = []
     for i, (y, lo, hi) in enumerate(zip(yhat, lower, upper, strict=True)):
-        ym = _minor(y)
-        out.append(DailyPrediction(start + timedelta(days=i), ym, min(ym, _minor(lo)), max(ym, _minor(hi))))
+        ym = spend_minor(y)
+        out.append(
+            DailyPrediction(start + timedelta(days=i), ym, min(ym, spend_minor(lo)), max(ym, spend_minor(hi)))
+        )
     return out
 
 
@@ -391,8 +395,9 @@ def split_bills(
     Recurring outflows that domain.recurring detects (on the days before today) are taken out of the
     model's points (all their occurrences: a model would smear them over every day) and come back as
     payments on their expected dates at their current price. A bill whose payee already posted today
-    is "paid" (today's amount, not expected again); one whose expected date has passed is "overdue"
-    and placed on today. Other transactions dated today or later are ignored (today is not over).
+    is "paid" (today's amount, not expected again); one whose expected date has passed, by no more than
+    its cadence's tolerance, is "overdue" and placed on today; one missed by more is taken as stopped
+    and not scheduled. Other transactions dated today or later are ignored (today is not over).
     """
     txns = list(txns)
     past = [t for t in txns if t.date < today]
@@ -403,6 +408,9 @@ def split_bills(
             posted_today[key] = posted_today.get(key, 0) - t.amount_minor
     bills = [s for s in detect_recurring(past) if not s.is_income]
     known = {i for s in bills for i in s.occurrences}
+    # A bill missed by more than its cadence's tolerance has most likely stopped (a cancelled
+    # subscription, a service that ended): its past payments stay out of the model, none is scheduled.
+    bills = [s for s in bills if days_overdue(s, today) <= 0 or s.payee in posted_today]
     points = [(t.date, -t.amount_minor) for t in past if t.amount_minor < 0 and t.id not in known]
     paid = [(t.date, -t.amount_minor) for t in past if t.amount_minor < 0 and t.id in known]
     end = today + timedelta(days=horizon - 1)
@@ -468,9 +476,11 @@ def path_month_rollups(
 ) -> list[MonthRollup]:
     """Month totals from joint sample paths of the model's daily spend (day 0 = `start`).
 
-    Each path is summed over the month (floored at 0), and expected / lower / upper are the mean and the
+    Each path is summed over the month (floored at 0), and expected / lower / upper are the median and the
     (1-width)/2, (1+width)/2 quantiles of those sums: the quantile of a month total, which adding daily
-    quantiles is not. Known bills in the month and spending so far this month are added to all three.
+    quantiles is not. The median, not the mean: with lumpy spending (a large purchase in one month of
+    three) it is the total the month is as likely to fall under as over, the least absolute error.
+    Known bills in the month and spending so far this month are added to all three.
     Only months the paths cover from `today` (current month) or the 1st to the month end are returned.
     """
     horizon = min(len(p) for p in paths)
@@ -493,9 +503,9 @@ def path_month_rollups(
         out.append(
             MonthRollup(
                 month=key,
-                expected=fixed + _minor(sum(totals) / len(totals)),
-                lower=fixed + _minor(_quantile(totals, (1 - width) / 2)),
-                upper=fixed + _minor(_quantile(totals, (1 + width) / 2)),
+                expected=fixed + spend_minor(quantile(totals, 0.5)),
+                lower=fixed + spend_minor(quantile(totals, (1 - width) / 2)),
+                upper=fixed + spend_minor(quantile(totals, (1 + width) / 2)),
                 actual_to_date=spent_this_month if key == month_key(today) else 0,
                 predicted_days=len(idx),
                 scheduled=bills.get(key, 0),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from finjobs.errors import InputError
@@ -53,3 +54,11 @@ def from_minor(minor: int, currency: str = "USD") -> Decimal:
 def format_minor(minor: int, currency: str = "USD") -> str:
     """Signed decimal string, e.g. -1234 USD -> '-12.34' (the JSON wire form of money)."""
     return str(from_minor(minor, currency))
+
+
+def spend_minor(x: float) -> int:
+    """A computed spend in float minor units -> int minor units, half-even, floored at 0 (a forecast
+    spend cannot be negative). A NaN or infinity is an error, not a number to store."""
+    if not math.isfinite(x):
+        raise ValueError(f"not a finite amount: {x!r}")
+    return max(0, round(x))

@@ -1,4 +1,5 @@
-"""fc.split_bills: a bill paid today is not expected again, an overdue one says so."""
+"""fc.split_bills: a bill paid today is not expected again, an overdue one says so, one missed by more than
+its tolerance is taken as stopped."""
 
 from __future__ import annotations
 
@@ -43,6 +44,19 @@ def test_rent_not_yet_posted_three_days_after_the_1st_is_overdue_on_today():
     today = date(2026, 12, 4)
     _points, scheduled, _paid = fc.split_bills(_rent(6, last=date(2026, 11, 1)), today=today, horizon=40)
     assert _rent_rows(scheduled) == [(today, 150000, "overdue", 3), (date(2027, 1, 1), 150000, "due", 0)]
+
+
+def test_a_bill_missed_by_more_than_its_tolerance_is_taken_as_stopped_and_not_scheduled():
+    # Four days after the 1st the monthly rent (tolerance 3 days) has been missed by its own schedule's
+    # standard: a cancelled lease or a moved account, not a payment to put on today and every 1st.
+    today = date(2026, 12, 5)
+    points, scheduled, paid = fc.split_bills(_rent(6, last=date(2026, 11, 1)), today=today, horizon=40)
+    assert _rent_rows(scheduled) == []
+    assert len(paid) == 6 and points == []  # its past payments still stay out of the model
+    # ... unless it posts today: then it is paid, late
+    late = [*_rent(6, last=date(2026, 11, 1)), Txn("today", today, -150000, "ACME PROPERTIES RENT", None)]
+    _points, scheduled, _paid = fc.split_bills(late, today=today, horizon=40)
+    assert _rent_rows(scheduled) == [(today, 150000, "paid", 4), (date(2027, 1, 1), 150000, "due", 0)]
 
 
 def test_bill_status_round_trips_through_the_payload():

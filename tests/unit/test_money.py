@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from finjobs.domain.money import format_minor, from_minor, to_minor
+from finjobs.domain.money import format_minor, from_minor, spend_minor, to_minor
 from finjobs.errors import InputError
 
 
@@ -44,3 +44,10 @@ def test_format() -> None:
 def test_not_an_amount(bad: str) -> None:
     with pytest.raises(InputError):
         to_minor(bad)
+
+
+def test_spend_minor_rounds_half_even_floors_at_zero_and_refuses_non_finite() -> None:
+    assert [spend_minor(x) for x in (2.5, 3.5, 1234.49, -0.4, -50.0)] == [2, 4, 1234, 0, 0]
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        with pytest.raises(ValueError, match="not a finite amount"):
+            spend_minor(bad)
