@@ -24,20 +24,19 @@ BASE_KEY_CHARS = 48  # 192 bits of SHA-256; leaves room for ":<occurrence>" in 6
 def base_key(
     account: str, date: dt.date, amount_minor: int, currency: str, description: str, ref: str | None = None
 ) -> str:
-    return base_keyer(account)(date, amount_minor, currency, description, ref)
+    return base_keyer(account)(date.isoformat(), amount_minor, currency, description, ref)
 
 
-def base_keyer(account: str) -> Callable[[dt.date, int, str, str, str | None], str]:
-    """base_key with the account bound: the importer calls it once per row of a file."""
+def base_keyer(account: str) -> Callable[[str, int, str, str, str | None], str]:
+    """base_key with the account bound and the date given as its ISO text (a file's rows share few
+    dates, so the importer formats each once): the importer calls it once per row of a file."""
     prefix = account.strip().casefold() + "\x1f"
-    sha256 = hashlib.sha256
+    sha256, norm = hashlib.sha256, normalise_description
 
-    def key(date: dt.date, amount_minor: int, currency: str, description: str, ref: str | None = None) -> str:
+    def key(iso: str, amount_minor: int, currency: str, description: str, ref: str | None = None) -> str:
         if ref:  # \x1e cannot start an ISO date: a ref key never equals a content key
             return sha256(f"{prefix}\x1eref\x1f{ref}".encode()).hexdigest()[:BASE_KEY_CHARS]
-        material = f"{prefix}{date.isoformat()}\x1f{amount_minor}\x1f{currency.upper()}\x1f" + (
-            normalise_description(description)
-        )
+        material = f"{prefix}{iso}\x1f{amount_minor}\x1f{currency.upper()}\x1f{norm(description)}"
         return sha256(material.encode()).hexdigest()[:BASE_KEY_CHARS]
 
     return key
