@@ -392,7 +392,7 @@ def _row_parser(  # noqa: C901 -- the hot row parser: one closure, its per-file 
     def date_of(raw: str) -> datetime.date | None:
         return _date_value(raw.strip(), order)
 
-    @functools.lru_cache(maxsize=1 << 14)  # prices repeat; one signed amount column decides it alone
+    @functools.lru_cache(maxsize=1 << 15)  # prices repeat; one signed amount column decides it alone
     def one_amount(raw: str) -> tuple[int, str] | str:
         """(minor units, currency) of a signed amount cell, or why its row is skipped."""
         if not (raw := raw.strip()):
