@@ -8,9 +8,7 @@ rather than their sum, and the inserting side does no per-row Python."""
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import io
 import json
 import sqlite3
 from collections import Counter
@@ -63,15 +61,20 @@ class Spilled:
         self.db.close()
 
 
-def _copy_text(chunk: list[Keyed], number: Numberer) -> str:
-    """PostgreSQL: COPY csv of (fingerprint, date, amount, currency, description, category), every
-    string quoted so '' stays '' and never NULL."""
-    buf = io.StringIO()
-    csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
-        (f"{base}:{number(date, base)}", iso, amount, ccy, desc, cat)
-        for date, base, iso, amount, ccy, desc, cat in chunk
-    )
-    return buf.getvalue()
+Q, QQ = '"', '""'  # a CSV quote, and how one is written inside a quoted field
+
+
+def _copy_text(chunk: list[Keyed], number: Numberer) -> bytes:
+    """PostgreSQL: COPY csv of (fingerprint, date, amount, currency, description, category), encoded
+    once. Every text field is quoted (its quotes doubled), so '' stays '' and never NULL; the key, the
+    ISO date and the integer need no quoting."""
+    return "".join(
+        [
+            f'{base}:{number(date, base)},{iso},{amount},"{ccy.replace(Q, QQ)}",'
+            f'"{desc.replace(Q, QQ)}","{cat.replace(Q, QQ)}"\n'
+            for date, base, iso, amount, ccy, desc, cat in chunk
+        ]
+    ).encode()
 
 
 def _param_rows(chunk: list[Keyed], number: Numberer) -> list[tuple[Any, ...]]:

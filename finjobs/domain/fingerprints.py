@@ -24,20 +24,19 @@ BASE_KEY_CHARS = 48  # 192 bits of SHA-256; leaves room for ":<occurrence>" in 6
 def base_key(
     account: str, date: dt.date, amount_minor: int, currency: str, description: str, ref: str | None = None
 ) -> str:
-    return base_keyer(account)(date, amount_minor, currency, description, ref)
+    return base_keyer(account)(date.isoformat(), amount_minor, currency, description, ref)
 
 
-def base_keyer(account: str) -> Callable[[dt.date, int, str, str, str | None], str]:
-    """base_key with the account bound: the importer calls it once per row of a file."""
+def base_keyer(account: str) -> Callable[[str, int, str, str, str | None], str]:
+    """base_key with the account bound and the date given as its ISO text (a file's rows share few
+    dates, so the importer formats each once): the importer calls it once per row of a file."""
     prefix = account.strip().casefold() + "\x1f"
-    sha256 = hashlib.sha256
+    sha256, norm = hashlib.sha256, normalise_description
 
-    def key(date: dt.date, amount_minor: int, currency: str, description: str, ref: str | None = None) -> str:
+    def key(iso: str, amount_minor: int, currency: str, description: str, ref: str | None = None) -> str:
         if ref:  # \x1e cannot start an ISO date: a ref key never equals a content key
             return sha256(f"{prefix}\x1eref\x1f{ref}".encode()).hexdigest()[:BASE_KEY_CHARS]
-        material = f"{prefix}{date.isoformat()}\x1f{amount_minor}\x1f{currency.upper()}\x1f" + (
-            normalise_description(description)
-        )
+        material = f"{prefix}{iso}\x1f{amount_minor}\x1f{currency.upper()}\x1f{norm(description)}"
         return sha256(material.encode()).hexdigest()[:BASE_KEY_CHARS]
 
     return key
@@ -66,6 +65,9 @@ class Occurrences:
         self._dropped: set[dt.date] = set()
         self._current: dt.date | None = None
         self._runs = 0
+        # the date number() last saw and its counts, so a run of one date costs two dict operations
+        # a row; cleared whenever the counts of a date may be replaced (load, end_chunk)
+        self._hot: tuple[dt.date | None, Counter[str]] = (None, Counter())
 
     def missing(self, dates: Iterable[dt.date]) -> set[dt.date]:
         """Dates of the coming chunk whose earlier counts were dropped: load() them before number()."""
@@ -74,8 +76,17 @@ class Occurrences:
     def load(self, date: dt.date, counts: Mapping[str, int]) -> None:
         self._counts[date] = Counter(counts)
         self._dropped.discard(date)
+        self._hot = (None, Counter())
 
     def number(self, date: dt.date, base: str) -> int:
+        hot_date, counts = self._hot
+        if date is not hot_date:
+            counts = self._switch(date)
+        n = counts.get(base, 0)  # not counts[base]: a Counter's __missing__ is a Python call
+        counts[base] = n + 1
+        return n
+
+    def _switch(self, date: dt.date) -> Counter[str]:
         counts = self._counts.get(date)
         if counts is None:
             if date in self._dropped:
@@ -84,15 +95,15 @@ class Occurrences:
         if date != self._current:
             self._current, self._runs = date, self._runs + 1
             self._last_seen[date] = self._runs
-        n = counts[base]
-        counts[base] = n + 1
-        return n
+        self._hot = (date, counts)
+        return counts
 
     def end_chunk(self) -> dict[dt.date, Counter[str]]:
         """Keeps only the recent dates' counts; returns the dropped ones (complete: a date's counts are
         loaded back before any of its rows is numbered again), for the caller to load() if asked."""
         if len(self._counts) <= self.keep_dates:
             return {}
+        self._hot = (None, Counter())
         # most recently seen first: in a date-ordered file, the date a chunk ended on is kept
         recent = sorted(self._counts, key=self._last_seen.__getitem__, reverse=True)
         dropped = {}

@@ -399,11 +399,12 @@ def _date_value(raw: str, order: str) -> datetime.date | None:
     return shape.resolve(order) if shape else None
 
 
-def _row_parser(  # noqa: C901 -- the hot row parser: one closure, no calls per cell
+def _row_parser(  # noqa: C901 -- the hot row parser: one closure, its per-file caches bound once
     roles: dict[str, list[int]], fmt: StatementFormat, balances: bool
 ) -> Callable[[int, list[str]], StatementRow | SkippedRow]:
     """The row function for one file, its column positions and rules bound once (the hot loop of an
-    import: a million calls)."""
+    import: a million calls). Cell values repeat down a file (a day's date, a payee, a price), so the
+    per-cell decisions are cached per file (bounded), and a row of the usual width is indexed directly."""
     money_cols = {i for r in ("amount", "debit", "credit", "balance") for i in roles.get(r, [])}
     date_i = roles["date"][0]
     order, sep, default_ccy = fmt.date_order, fmt.decimal_sep, fmt.currency
@@ -414,46 +415,60 @@ def _row_parser(  # noqa: C901 -- the hot row parser: one closure, no calls per 
     dir_i = roles["direction"][0] if "direction" in roles else None
     bal_i = roles["balance"][0] if balances and "balance" in roles else None
     desc_cols = roles.get("description", [])
+    desc_i = desc_cols[0] if len(desc_cols) == 1 else None
     cat_i = roles["category"][0] if "category" in roles else None
+    need = max(i for cols in roles.values() for i in cols) + 1  # cells a row is padded to ('' as missing)
+    width = fmt.width if fmt.width and fmt.width >= need else -1  # the usual row: no padding, checks known
+    checked = tuple(i for i in range(max(width, 0)) if i not in money_cols)
+    trailer = functools.lru_cache(maxsize=1 << 14)(_trailer_cell)
 
-    def cell(row: list[str], i: int) -> str:
-        return row[i].strip() if i < len(row) else ""
+    @functools.lru_cache(maxsize=1 << 12)  # a day's date repeats on each of its rows
+    def date_of(raw: str) -> datetime.date | None:
+        return _date_value(raw.strip(), order)
 
-    def parse(line: int, row: list[str]) -> StatementRow | SkippedRow:  # noqa: C901 -- hot path
-        for i, raw in enumerate(row):
-            if i not in money_cols and (reason := _trailer_cell(raw)):
-                return SkippedRow(line, reason)
-        raw_date = cell(row, date_i)
-        date = _date_value(raw_date, order)
-        if date is None:
-            return SkippedRow(line, f"date {raw_date!r} is not a date" if raw_date else "no date")
+    @functools.lru_cache(maxsize=1 << 15)  # prices repeat; one signed amount column decides it alone
+    def one_amount(raw: str) -> tuple[int, str] | str:
+        """(minor units, currency) of a signed amount cell, or why its row is skipped."""
+        if not (raw := raw.strip()):
+            return "no amount"
+        if (got := _money_value(raw, sep)) is None:
+            return f"amount {raw!r} is not a number"
+        amount, symbol_ccy = got
+        currency = symbol_ccy or default_ccy
+        minor = _exact_minor(-amount if flip else amount, currency)
+        if minor is None:
+            return f"amount {-amount if flip else amount} has more decimals than {currency} allows"
+        return minor, currency
+
+    def any_amount(row: list[str]) -> tuple[int, str] | str:
+        """(minor units, currency) from debit/credit, direction or currency columns, or why not."""
         currency = default_ccy
-        if ccy_i is not None and (code := currency_code(cell(row, ccy_i))):
+        if ccy_i is not None and (code := currency_code(row[ccy_i])):
             currency = code
         symbol_ccy: str | None = None
         if split:
             amount = Decimal(0)
             seen = False
             for i, sign in split:
-                if not (raw := cell(row, i)):
+                if not (raw := row[i].strip()):
                     continue
                 if (got := _money_value(raw, sep)) is None:
-                    return SkippedRow(line, f"amount {raw!r} is not a number")
+                    return f"amount {raw!r} is not a number"
                 seen = True
                 amount += sign * abs(got[0])
                 symbol_ccy = symbol_ccy or got[1]
             if not seen:
-                return SkippedRow(line, "no amount")
+                return "no amount"
         else:
-            if not (raw := cell(row, amount_i)):
-                return SkippedRow(line, "no amount")
+            if not (raw := row[amount_i].strip()):
+                return "no amount"
             if (got := _money_value(raw, sep)) is None:
-                return SkippedRow(line, f"amount {raw!r} is not a number")
+                return f"amount {raw!r} is not a number"
             amount, symbol_ccy = got
             if dir_i is not None:
-                raw_dir = cell(row, dir_i)
+                raw_dir = row[dir_i].strip()
                 if (direction := direction_of(raw_dir)) is None:
-                    return SkippedRow(line, f"direction {raw_dir!r} is neither debit nor credit")
+                    return f"direction {raw_dir!r} is neither debit nor credit"
                 amount = (-direction if flip else direction) * abs(amount)
             elif flip:
                 amount = -amount
@@ -461,18 +476,42 @@ def _row_parser(  # noqa: C901 -- the hot row parser: one closure, no calls per 
             currency = symbol_ccy
         minor = _exact_minor(amount, currency)
         if minor is None:
-            return SkippedRow(line, f"amount {amount} has more decimals than {currency} allows")
+            return f"amount {amount} has more decimals than {currency} allows"
+        return minor, currency
+
+    one_column = not split and dir_i is None and ccy_i is None
+    new_row = tuple.__new__  # StatementRow's own __new__ is a Python call: 0.1 us a row saved
+
+    def parse(line: int, row: list[str]) -> StatementRow | SkippedRow:
+        if len(row) == width:
+            for i in checked:
+                if reason := trailer(row[i]):
+                    return SkippedRow(line, reason)
+        else:
+            for i, raw in enumerate(row):
+                if i not in money_cols and (reason := trailer(raw)):
+                    return SkippedRow(line, reason)
+            if len(row) < need:
+                row = row + [""] * (need - len(row))
+        date = date_of(raw_date := row[date_i])
+        if date is None:
+            raw_date = raw_date.strip()
+            return SkippedRow(line, f"date {raw_date!r} is not a date" if raw_date else "no date")
+        money = one_amount(row[amount_i]) if one_column else any_amount(row)
+        if isinstance(money, str):
+            return SkippedRow(line, money)
+        minor, currency = money
         balance = None
-        if bal_i is not None and (raw_bal := cell(row, bal_i)):
+        if bal_i is not None and (raw_bal := row[bal_i].strip()):
             amt = amount_shape(raw_bal)
             bal = amt.value(sep) if amt else None
             balance = to_minor(bal, currency) if bal is not None else None
-        if len(desc_cols) == 1:
-            description = " ".join(cell(row, desc_cols[0]).split())
+        if desc_i is not None:
+            description = " ".join(row[desc_i].split())
         else:
-            description = " ".join(c for i in desc_cols if (c := " ".join(cell(row, i).split())))
-        category = cell(row, cat_i) if cat_i is not None else ""
-        return StatementRow(line, date, minor, currency, description, balance, category or None)
+            description = " ".join(c for i in desc_cols if (c := " ".join(row[i].split())))
+        category = row[cat_i].strip() or None if cat_i is not None else None
+        return new_row(StatementRow, (line, date, minor, currency, description, balance, category, None))
 
     return parse
 

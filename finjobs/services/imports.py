@@ -288,7 +288,7 @@ def run_import(
         with get_engine(url).begin() as conn:
             rows = read()
             categorised: Counter[str] = Counter()
-            keyed = _keyed(_counted(rows, counts, errors, progress), account, rules, categorised)
+            keyed = _keyed(rows, account, rules, categorised, _Counting(counts, errors, progress))
             parsed = ProducedInChild(
                 bulk_load.prepared(batches(keyed, CHUNK_ROWS), dialect=conn.dialect.name),
                 summary=lambda: (counts.processed, counts.skipped, errors, dict(categorised)),
@@ -349,23 +349,6 @@ def invalidate_user_caches(redis: Redis, user_id: int) -> None:
     redis.delete(keys.budget_status(user_id), keys.forecast(user_id))
 
 
-def _counted(
-    rows: Iterable[StatementRow | SkippedRow],
-    counts: Counts,
-    errors: list[dict[str, Any]],
-    progress: _Progress,
-) -> Iterator[StatementRow]:
-    for row in rows:
-        counts.processed += 1
-        if isinstance(row, SkippedRow):
-            counts.skipped += 1
-            if len(errors) < MAX_ERRORS_KEPT:
-                errors.append({"line": row.line, "reason": row.reason})
-        else:
-            yield row
-        progress.tick()
-
-
 class _Progress:
     """Reports progress every PROGRESS_SECONDS (checked every PROGRESS_CHECK_ROWS rows): to the job's meta
     (always) and to csv_import_logs (PostgreSQL, in its own connection, so it shows while the import's
@@ -375,13 +358,11 @@ class _Progress:
     def __init__(self, url: str, import_id: int, counts: Counts, report: Reporter | None) -> None:
         self.url, self.import_id, self.counts, self.report = url, import_id, counts, report
         self.db_progress = not url.startswith("sqlite")
-        self.last_check, self.last_time = 0, time.monotonic()
+        self.last_time = time.monotonic()
 
     def tick(self) -> None:
-        c = self.counts
-        if c.processed - self.last_check < PROGRESS_CHECK_ROWS:
-            return
-        self.last_check, now = c.processed, time.monotonic()
+        """Called every PROGRESS_CHECK_ROWS rows (the caller counts): writes when it is time."""
+        c, now = self.counts, time.monotonic()
         if now - self.last_time < PROGRESS_SECONDS:
             return
         self.last_time = now
@@ -405,26 +386,71 @@ class _Progress:
 # only loads the chunks (db/bulk_load.load), all in the one transaction.
 
 
+@dataclass
+class _Counting:
+    """Where the parser's loop counts: rows read and skipped, the first skipped rows' reasons, progress."""
+
+    counts: Counts
+    errors: list[dict[str, Any]]
+    progress: _Progress
+
+    def skipped(self, row: SkippedRow) -> None:
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append({"line": row.line, "reason": row.reason})
+
+    def update(self, processed: int, skipped: int) -> None:
+        self.counts.processed, self.counts.skipped = processed, skipped
+
+
 def _keyed(
-    rows: Iterable[StatementRow],
+    rows: Iterable[StatementRow | SkippedRow],
     account: str,
-    rules: RuleSet | None = None,
-    categorised: Counter[str] | None = None,
+    rules: RuleSet | None,
+    categorised: Counter[str],
+    counting: _Counting,
 ) -> Iterator[Keyed]:
-    """Each row with its base fingerprint key and its category: the file's, else the rules'. Counts in
+    """Each parsed row with its base fingerprint key and its category: the file's, else the rules'.
+    Counts the rows read and skipped (`counting`, progress every PROGRESS_CHECK_ROWS rows) and in
     `categorised` the rows categorised by the file ("file"), a rule ("rule"), a learnt payee ("learnt")."""
     key = base_keyer(account)
-    tally = categorised if categorised is not None else Counter()
-    match = rules.match if rules is not None else lambda description, amount: None
-    for r in rows:
-        base = key(r.date, r.amount_minor, r.currency, r.description, r.ref)
-        category = r.category or ""
+    match = rules.match if rules is not None else None
+    processed = skipped = by_file = by_rule = by_learnt = 0
+    next_tick = PROGRESS_CHECK_ROWS
+    day, iso = None, ""
+    for row in rows:
+        if processed >= next_tick:
+            counting.update(processed, skipped)
+            counting.progress.tick()
+            next_tick += PROGRESS_CHECK_ROWS
+        processed += 1
+        if isinstance(row, SkippedRow):
+            skipped += 1
+            counting.skipped(row)
+            continue
+        _line, date, amount, currency, description, _balance, category, ref = row
+        if date is not day:  # rows come by date: each day's ISO text is made once (usually)
+            day, iso = date, date.isoformat()
         if category:
-            tally["file"] += 1
-        elif (rule := match(r.description, r.amount_minor)) is not None:
+            by_file += 1
+        elif match is not None and (rule := match(description, amount)) is not None:
             category = rule.category
-            tally["learnt" if rule.learnt else "rule"] += 1
-        yield (r.date, base, r.date.isoformat(), r.amount_minor, r.currency, r.description, category)
+            if rule.learnt:
+                by_learnt += 1
+            else:
+                by_rule += 1
+        yield (
+            date,
+            key(iso, amount, currency, description, ref),
+            iso,
+            amount,
+            currency,
+            description,
+            category or "",
+        )
+    counting.update(processed, skipped)
+    categorised.update(
+        {k: n for k, n in zip(CATEGORISED_BY, (by_rule, by_file, by_learnt), strict=True) if n}
+    )
 
 
 # ------------------------------------------------------------------------------- status, list, undo

@@ -3,6 +3,7 @@ re-imports, undo, rejection, the status API, and a work horse SIGKILLed mid-impo
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import random
@@ -21,7 +22,7 @@ from typer.testing import CliRunner
 from finjobs.cli.app import app
 from finjobs.db.bulk_load import CHUNK_ROWS
 from finjobs.db.engine import get_engine
-from finjobs.db.models import CsvImportLog, Transaction, Upload
+from finjobs.db.models import Category, CsvImportLog, Transaction, Upload
 from finjobs.errors import InputError
 from finjobs.queue.registry import fetch_job
 from finjobs.queue.worker import simple_worker
@@ -307,6 +308,27 @@ def test_an_account_name_with_quotes_is_stored_as_given_and_control_characters_a
     assert result.exit_code == 1 and "control characters" in result.stderr
     with stack.session() as s:
         assert s.scalar(select(func.count()).select_from(CsvImportLog)) == 1
+
+
+def test_text_that_csv_and_copy_treat_specially_is_stored_exactly_as_read(
+    stack: Stack, user: dict, tmp_path: Path
+) -> None:
+    awkward = ['say "hi", then go', "back\\slash \\N", "\\.", "two\nlines", "comma, and 'quote'", "tab\there"]
+    path = tmp_path / "awkward.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["Date", "Description", "Amount", "Category"])
+        for i, text_ in enumerate(awkward):
+            writer.writerow([f"2026-01-{i + 1:02d}", text_, f"-{i + 1}.00", text_ if i % 2 else ""])
+    assert import_file(stack, path)["imported"] == len(awkward)
+    with stack.session() as s:
+        got = s.execute(
+            select(Transaction.description, Category.name)
+            .outerjoin(Category, Category.id == Transaction.category_id)
+            .order_by(Transaction.date)
+        ).all()
+    want = [(" ".join(t.split()), t if i % 2 else None) for i, t in enumerate(awkward)]
+    assert [tuple(row) for row in got] == want
 
 
 # ------------------------------------------------------------------------------------------- API

@@ -4,13 +4,15 @@ file order and chunking, with dropped dates' counts handed out and loaded back."
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finjobs.domain.fingerprints import Occurrences, base_key
+from finjobs.domain.fingerprints import Occurrences, base_key, base_keyer
+from finjobs.domain.statements import normalise_description
 
 DAY = dt.date(2026, 3, 1)
 
@@ -85,3 +87,56 @@ def test_base_key_ignores_case_card_numbers_and_spacing_but_not_amount_or_date()
     assert key == base_key(" main ", DAY, -350, "USD", "coffee card")
     assert key != base_key("main", DAY, -351, "USD", "coffee card")
     assert key != base_key("main", DAY + dt.timedelta(days=1), -350, "USD", "coffee card")
+
+
+# Stored fingerprints: a changed value would import every row of a re-imported file again.
+GOLDEN = [
+    (
+        ("default", dt.date(2025, 1, 2), -545, "USD", "STARBUCKS STORE #123", None),
+        "d519d893ef35da988e0a2f3723aec11ec815ed1538f5f3cb",
+    ),
+    (
+        (" Main ", dt.date(2026, 3, 1), 520000, "usd", "ACME CORP PAYROLL", None),
+        "ebec88743e756de86e13789cd7d667ff3ecedfdbf43567e5",
+    ),
+    (
+        ("Girokonto", dt.date(1999, 12, 31), -1, "EUR", "Überweisung  CARD 1234 5678 9012 3456 ß µ", None),
+        "442a682dbd220e5f66dfc654c3336bce57d937427809a5d4",
+    ),
+    (
+        ("default", dt.date(2025, 1, 2), 0, "GBP", "", None),
+        "514c1eb86bd012b1b009063af5258cd56687d9304ccf3e72",
+    ),
+    (
+        ("ofx", dt.date(2025, 1, 2), -100, "USD", "ignored", "FITID-0001"),
+        "134ed83b70b9a0e0c558c515c7a19cbd661dedbf7487e7e2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "want"), GOLDEN)
+def test_base_keys_are_the_ones_already_stored(args, want) -> None:
+    assert base_key(*args) == want
+    account, date, *rest = args
+    assert base_keyer(account)(date.isoformat(), *rest) == want
+
+
+def reference_key(account: str, date: dt.date, amount: int, currency: str, description: str) -> str:
+    """The documented formula, spelt out (see the module docstring)."""
+    fields = [account.strip().casefold(), date.isoformat(), str(amount), currency.upper()]
+    material = "\x1f".join([*fields, normalise_description(description)])
+    return hashlib.sha256(material.encode()).hexdigest()[:48]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    account=st.text(max_size=8),
+    date=st.dates(),
+    amount=st.integers(-(10**12), 10**12),
+    currency=st.text(alphabet="abcUSDEÜ", min_size=3, max_size=3),
+    description=st.text(max_size=30),
+)
+def test_the_keyer_is_the_documented_formula(account, date, amount, currency, description) -> None:
+    assert base_keyer(account)(date.isoformat(), amount, currency, description, None) == reference_key(
+        account, date, amount, currency, description
+    )
