@@ -1,7 +1,9 @@
-"""Accuracy of CSV detection on the real exports in ../shared/data/bank-csv/csv2ofx (as a new user).
+"""Accuracy of CSV detection on real bank exports, as a new user (default options).
 
-Each input with an expected/<name>.json goes through domain detect_format + read_statement with default
-options; prints per file rows exact (date+amount), signs right (date+|amount| matched, sign agrees), totals.
+Sets: `csv2ofx` (../shared/data/bank-csv/csv2ofx, the default) and `public` (tests/data/bank-csv-public,
+exports from other open-source projects; see its SOURCES.md); `--set all` scores both. Each input with an
+expected/<name>.json goes through domain detect_format + read_statement; prints per file rows exact
+(date+amount), signs right (date+|amount| matched, sign agrees), totals; `--misses` lists the rows missed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from pathlib import Path
 from finjobs.domain.statements import StatementRow, detect_format, read_statement
 from finjobs.errors import InputError
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bank-csv" / "csv2ofx"
+ROOT = Path(__file__).resolve().parents[1]
+SETS = {
+    "csv2ofx": ROOT.parent / "shared" / "data" / "bank-csv" / "csv2ofx",
+    "public": ROOT / "tests" / "data" / "bank-csv-public",
+}
 
 
 def _expected(data_dir: Path, name: str) -> list[tuple[str, Decimal]]:
@@ -44,15 +50,27 @@ def score(expected: list[tuple[str, Decimal]], got: list[tuple[str, Decimal]]) -
     return exact, signs
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=DATA)
-    args = parser.parse_args()
-    data_dir: Path = args.data
+def _inputs(data_dir: Path) -> list[Path]:
+    """The CSVs of a set: under input/ (csv2ofx layout) or beside expected/ (public layout)."""
+    folder = data_dir / "input" if (data_dir / "input").is_dir() else data_dir
+    return [p for p in sorted(folder.glob("*.csv")) if (data_dir / "expected" / f"{p.name}.json").exists()]
+
+
+def _misses(expected: list[tuple[str, Decimal]], got: list[tuple[str, Decimal]]) -> str:
+    missing = sorted((Counter(expected) - Counter(got)).elements())
+    extra = sorted((Counter(got) - Counter(expected)).elements())
+
+    def show(rows: list[tuple[str, Decimal]]) -> str:
+        return ", ".join(f"{d} {a}" for d, a in rows[:6]) + (" ..." if len(rows) > 6 else "")
+
+    lines = [f"missing: {show(missing)}"] * bool(missing) + [f"extra:   {show(extra)}"] * bool(extra)
+    return "".join(f"\n    {line}" for line in lines)
+
+
+def score_set(name: str, data_dir: Path, misses: bool) -> str:
+    """Print one line per file of a set and return its totals line."""
     files = rows = signs = n_rows = n_signs = n_files = 0
-    for path in sorted((data_dir / "input").glob("*.csv")):
-        if not (data_dir / "expected" / f"{path.name}.json").exists():
-            continue
+    for path in _inputs(data_dir):
         expected = _expected(data_dir, path.name)
         try:
             got = _read(path)
@@ -64,7 +82,7 @@ def main() -> None:
         ok = exact == len(expected) == len(got)
         print(
             f"{path.name:40s} rows {exact}/{len(expected)} (read {len(got)}) signs {right}/{n_sign}"
-            f"{' exact' if ok else ''}{error}"
+            f"{' exact' if ok else ''}{error}{_misses(expected, got) if misses and not ok else ''}"
         )
         n_files += 1
         files += ok
@@ -72,7 +90,27 @@ def main() -> None:
         n_rows += len(expected)
         signs += right
         n_signs += n_sign
-    print(f"files_exact={files}/{n_files} rows_exact={rows}/{n_rows} signs_right={signs}/{n_signs}")
+    return (
+        f"set={name} files_exact={files}/{n_files} rows_exact={rows}/{n_rows} signs_right={signs}/{n_signs}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--set", dest="which", choices=[*SETS, "all"], default="csv2ofx")
+    parser.add_argument("--data", type=Path, help="score this folder instead of a named set")
+    parser.add_argument("--misses", action="store_true", help="list the missing and extra rows")
+    args = parser.parse_args()
+    chosen = SETS if args.which == "all" else {args.which: SETS[args.which]}
+    if args.data:
+        chosen = {"custom": args.data}
+    totals = []
+    for name, data_dir in chosen.items():
+        print(f"== {name}: {data_dir}")
+        totals.append(score_set(name, data_dir, args.misses))
+        print(totals[-1])
+    if len(totals) > 1:
+        print("\n".join(totals))
 
 
 if __name__ == "__main__":
