@@ -42,6 +42,7 @@ class _ColumnStats:
     amounts: int = 0
     negatives: int = 0
     directions: int = 0
+    credits: int = 0  # direction words that mean money in
     currencies: int = 0
     decimals: int = 0  # amounts with a decimal separator
     text: int = 0
@@ -63,8 +64,9 @@ class _ColumnStats:
             self.decimals += shape.decimal_vote() is not None or "." in shape.body or "," in shape.body
             if shape.currency:
                 self.symbols[shape.currency] += 1
-        if direction_of(s) is not None:
+        if (way := direction_of(s)) is not None:
             self.directions += 1
+            self.credits += way > 0
         if currency_code(s) is not None and s.isalpha():
             self.currencies += 1
         if date_shape(s) is None and shape is None:
@@ -186,6 +188,8 @@ class _Picker:
                 return s.directions > 0 and s.share(s.directions) >= 0.9
 
             self.take("direction", self.best("direction", dir_ok))
+            if "direction" not in self.roles:  # a header word we do not know ('CreditDebet', 'D/K')
+                self.take("direction", _direction_by_words(self.stats, self.free))
 
     def others(self) -> None:
         def cur(i: int) -> bool:
@@ -211,6 +215,16 @@ def _assign_roles(
         picker.direction()
         picker.others()
     return picker.roles
+
+
+def _direction_by_words(stats: list[_ColumnStats], free: Callable[[int], bool]) -> int | None:
+    """A short-word column where every value is a direction word and both directions occur (D/C, Af/Bij,
+    DEBIT/CREDIT): the values split the rows, whatever the header calls it."""
+    for i, s in enumerate(stats):
+        words = s.filled and s.directions == s.filled and s.length <= 12 * s.filled
+        if free(i) and words and 0 < s.credits < s.directions:
+            return i
+    return None
 
 
 def _money_from_values(
