@@ -3,7 +3,8 @@
 Sets: `csv2ofx` (../shared/data/bank-csv/csv2ofx, the default) and `public` (tests/data/bank-csv-public,
 exports from other open-source projects; see its SOURCES.md); `--set all` scores both. Each input with an
 expected/<name>.json goes through domain detect_format + read_statement; prints per file rows exact
-(date+amount), signs right (date+|amount| matched, sign agrees), totals; `--misses` lists the rows missed.
+(date+amount), signs right (date+|amount| matched, sign agrees), payees in description (the expected
+payee text found in a description read), totals; `--misses` lists the rows missed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ def _expected(data_dir: Path, name: str) -> list[tuple[str, Decimal]]:
     return [(r["date"], Decimal(r["amount"])) for r in data["rows"]]
 
 
-def _read(path: Path) -> list[tuple[str, Decimal]]:
+def _payees(data_dir: Path, name: str) -> list[str]:
+    data = json.loads((data_dir / "expected" / f"{name}.json").read_text())
+    return [" ".join(p.split()).casefold() for r in data["rows"] if (p := r.get("payee"))]
+
+
+def _read(path: Path, descriptions: list[str] | None = None) -> list[tuple[str, Decimal]]:
     def opener():  # type: ignore[no-untyped-def]
         return path.open("rb")
 
@@ -38,6 +44,8 @@ def _read(path: Path) -> list[tuple[str, Decimal]]:
     for item in read_statement(opener, fmt, source=path.name):
         if isinstance(item, StatementRow):
             got.append((item.date.isoformat(), Decimal(item.amount_minor) / 100))
+            if descriptions is not None:
+                descriptions.append(item.description.casefold())
     return got
 
 
@@ -69,19 +77,23 @@ def _misses(expected: list[tuple[str, Decimal]], got: list[tuple[str, Decimal]])
 
 def score_set(name: str, data_dir: Path, misses: bool) -> str:
     """Print one line per file of a set and return its totals line."""
-    files = rows = signs = n_rows = n_signs = n_files = 0
+    files = rows = signs = n_rows = n_signs = n_files = payees = n_payees = 0
     for path in _inputs(data_dir):
         expected = _expected(data_dir, path.name)
+        descriptions: list[str] = []
         try:
-            got = _read(path)
+            got = _read(path, descriptions)
             error = ""
         except InputError as exc:
             got, error = [], f" error={exc}"
+        wanted = _payees(data_dir, path.name)
+        found = sum(any(p in d for d in descriptions) for p in wanted)
         exact, right = score(expected, got)
         n_sign = sum(1 for _, a in expected if a != 0)
         ok = exact == len(expected) == len(got)
         print(
             f"{path.name:40s} rows {exact}/{len(expected)} (read {len(got)}) signs {right}/{n_sign}"
+            f" payees {found}/{len(wanted)}"
             f"{' exact' if ok else ''}{error}{_misses(expected, got) if misses and not ok else ''}"
         )
         n_files += 1
@@ -90,8 +102,11 @@ def score_set(name: str, data_dir: Path, misses: bool) -> str:
         n_rows += len(expected)
         signs += right
         n_signs += n_sign
+        payees += found
+        n_payees += len(wanted)
     return (
         f"set={name} files_exact={files}/{n_files} rows_exact={rows}/{n_rows} signs_right={signs}/{n_signs}"
+        f" payees_in_description={payees}/{n_payees}"
     )
 
 

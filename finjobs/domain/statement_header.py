@@ -48,6 +48,7 @@ class _ColumnStats:
     text: int = 0
     length: int = 0
     symbols: Counter[str] = field(default_factory=Counter)
+    seen: set[str] = field(default_factory=set)  # the first few distinct values (variety, not content)
 
     def add(self, raw: str) -> None:
         s = raw.strip()
@@ -55,6 +56,8 @@ class _ColumnStats:
             return
         self.filled += 1
         self.length += len(s)
+        if len(self.seen) < 3:
+            self.seen.add(s)
         if date_shape(s) is not None:
             self.dates += 1
         shape = amount_shape(s)
@@ -74,6 +77,12 @@ class _ColumnStats:
 
     def share(self, n: int) -> float:
         return n / self.filled if self.filled else 0.0
+
+    def free_text(self) -> bool:
+        """Not a word column (DEBIT/CREDIT), nor a flag (Ja/Nein) or a constant (an account number) on 4+
+        rows: what a description column holds."""
+        words = self.filled > 0 and self.directions == self.filled
+        return not words and not (self.filled >= 4 and len(self.seen) <= 2)
 
 
 def _column_stats(rows: Sequence[Sequence[str]], width: int) -> list[_ColumnStats]:
@@ -261,30 +270,38 @@ def _description_columns(
     take: Callable[[str, int | None], None],
     has_header: bool,
 ) -> None:
-    width = len(stats)
-    if has_header:
-        payees = [i for i in range(width) if free(i) and names[i] in vocab.PAYEE_NAMES]
-        primary = [
-            i
-            for i in range(width)
-            if free(i) and names[i] in vocab.DESC_PRIMARY and names[i] not in vocab.DESC_MEMO
-        ]
-        memos = [
-            i
-            for i in range(width)
-            if free(i) and (names[i] in vocab.DESC_MEMO or vocab.DESC_EXTRA.fullmatch(names[i]))
-        ]
-        # Payee first, then the main description, then memo lines: "Drillisch AG SEPA-Lastschrift Rechnung".
-        chosen = list(dict.fromkeys(payees + primary[:1] + memos))
-        if not chosen:
-            weak = [(vocab.score("description", names[i]), -i) for i in range(width) if free(i)]
-            weak = [w for w in weak if w[0] >= 5]
-            if weak:
-                chosen = [-max(weak)[1]]
-        for i in chosen:
-            take("description", i)
-        if chosen:
-            return
-    texty = [i for i in range(width) if free(i) and stats[i].text and stats[i].share(stats[i].text) >= 0.6]
-    if texty:
-        take("description", texty[0])
+    """By header name among the columns holding free text, else the first free-text column, else by name
+    whatever the column holds (a file whose every row has the same payee)."""
+    texty = [i for i, s in enumerate(stats) if free(i) and s.text and s.share(s.text) >= 0.6]
+
+    def wordy(i: int) -> bool:
+        return free(i) and stats[i].free_text()
+
+    chosen = _named_descriptions(names, wordy) if has_header else []
+    chosen = chosen or [i for i in texty if stats[i].free_text()][:1]
+    chosen = chosen or (_named_descriptions(names, free) if has_header else []) or texty[:1]
+    for i in chosen:
+        take("description", i)
+
+
+def _named_descriptions(names: list[str], ok: Callable[[int], bool]) -> list[int]:
+    """Payee first, then the main description, then memo lines: "Drillisch AG SEPA-Lastschrift Rechnung"."""
+    width = len(names)
+    payees = [i for i in range(width) if ok(i) and names[i] in vocab.PAYEE_NAMES]
+    primary = [
+        i
+        for i in range(width)
+        if ok(i) and names[i] in vocab.DESC_PRIMARY and names[i] not in vocab.DESC_MEMO
+    ]
+    memos = [
+        i
+        for i in range(width)
+        if ok(i) and (names[i] in vocab.DESC_MEMO or vocab.DESC_EXTRA.fullmatch(names[i]))
+    ]
+    chosen = list(dict.fromkeys(payees + primary[:1] + memos))
+    if not chosen:
+        weak = [(vocab.score("description", names[i]), -i) for i in range(width) if ok(i)]
+        weak = [w for w in weak if w[0] >= 5]
+        if weak:
+            chosen = [-max(weak)[1]]
+    return chosen

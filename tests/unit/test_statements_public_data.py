@@ -126,3 +126,23 @@ def test_baltic_balance_and_turnover_lines_are_not_transactions() -> None:
     assert "balance line ('Likutis pabaigai')" in reasons
     assert reasons.count("totals line ('Apyvarta')") == 2
     assert len(got["rows"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "payee"),
+    [
+        ("beangulp-csvbank.csv", "Description", "EMPLOYER INC"),  # not 'Details' (DEBIT/CREDIT words)
+        ("dkb-creditcard.csv", "Umsatzbeschreibung", "MY BANK FIL"),  # not 'Umsatz abgerechnet' (Ja/Nein)
+        ("swedbank-lt.csv", "Gavėjas", "KRISTIANA"),  # not 'Sąskaitos Nr.' (the one account number)
+    ],
+)
+def test_the_description_is_a_column_of_free_text(name: str, column: str, payee: str) -> None:
+    fmt = detect_format(opener(name), source=name)
+    assert fmt.columns["description"][0] == column
+    assert any(payee in r["description"] for r in _rows(name)["rows"])
+
+
+def test_a_description_named_by_its_header_stays_when_every_row_has_the_same_payee() -> None:
+    text = "Date,Description,Amount\n" + "".join(f"2024-01-0{d},TESCO,-{d}.00\n" for d in range(1, 6))
+    fmt = detect_format(lambda: io.BytesIO(text.encode()), source="same-payee.csv")
+    assert fmt.columns["description"] == ["Description"]
