@@ -78,11 +78,14 @@ class _ColumnStats:
     def share(self, n: int) -> float:
         return n / self.filled if self.filled else 0.0
 
+    def words_only(self) -> bool:
+        """Every value is a direction word (DEBIT/CREDIT, Af/Bij): a sign column, never a description."""
+        return self.filled > 0 and self.directions == self.filled
+
     def free_text(self) -> bool:
-        """Not a word column (DEBIT/CREDIT), nor a flag (Ja/Nein) or a constant (an account number) on 4+
-        rows: what a description column holds."""
-        words = self.filled > 0 and self.directions == self.filled
-        return not words and not (self.filled >= 4 and len(self.seen) <= 2)
+        """What a description found by content holds: not direction words, nor a flag (Ja/Nein) or a
+        constant (an account number) on 4+ rows."""
+        return not self.words_only() and not (self.filled >= 4 and len(self.seen) <= 2)
 
 
 def _column_stats(rows: Sequence[Sequence[str]], width: int) -> list[_ColumnStats]:
@@ -103,9 +106,13 @@ def _find_header(
             if folded <= names:
                 return line, row
         return None
-    for line, row in records[:40]:
-        if len(row) >= max(2, width // 2) and _header_score(row) >= 2:
-            return line, row
+    named = [
+        k
+        for k, (_, row) in enumerate(records[:40])
+        if len(row) >= max(2, width // 2) and _header_score(row) >= 2
+    ]
+    if named:
+        return _most_rows_under(records, named)
     # A header with words we do not know: the first full-width row without a date, followed by dated rows.
     full = [(ln, r) for ln, r in records[:40] if len(r) >= max(2, width - 1)]
     if len(full) >= 2:
@@ -117,6 +124,21 @@ def _find_header(
         ):
             return line, row
     return None
+
+
+def _most_rows_under(
+    records: Sequence[tuple[int, Sequence[str]]], named: Sequence[int]
+) -> tuple[int, Sequence[str]]:
+    """Of the header-like records, the one with the most dated rows under it (up to the next one): a
+    preamble table with its own small header ('Umsätze ab;Enddatum;Saldo' over one row) is not the
+    statement's header. Ties keep the first (a footer that repeats the header has fewer rows under it)."""
+
+    def dated_under(j: int) -> int:
+        end = named[j + 1] if j + 1 < len(named) else len(records)
+        return sum(1 for _, row in records[named[j] + 1 : end] if any(date_shape(c) for c in row))
+
+    best = max(range(len(named)), key=lambda j: (dated_under(j), -j))
+    return records[named[best]]
 
 
 def _resolve_name(header: Sequence[str], name: str, source: str) -> int:
@@ -270,12 +292,12 @@ def _description_columns(
     take: Callable[[str, int | None], None],
     has_header: bool,
 ) -> None:
-    """By header name among the columns holding free text, else the first free-text column, else by name
-    whatever the column holds (a file whose every row has the same payee)."""
+    """By header name among the columns that are not direction words, else the first column of free text,
+    else by name whatever the column holds."""
     texty = [i for i, s in enumerate(stats) if free(i) and s.text and s.share(s.text) >= 0.6]
 
     def wordy(i: int) -> bool:
-        return free(i) and stats[i].free_text()
+        return free(i) and not stats[i].words_only()
 
     chosen = _named_descriptions(names, wordy) if has_header else []
     chosen = chosen or [i for i in texty if stats[i].free_text()][:1]

@@ -28,6 +28,9 @@ OPEN = {
     "asn-nl.csv": "running balance read in the wrong file order (statement_roles)",
     # two date columns, Started Date and Completed Date; the repo's own test books on Completed Date
     "revolut-2021.csv": "which of two date columns (statement_vocab)",
+    # a card export: charges positive, credits flagged CR in an unnamed column; only the user's account type
+    # (credit) or a sparse-flag sign rule (in _row_parser) can read it
+    "jl-partnership-card.csv": "card sign convention with a sparse CR flag (_row_parser)",
 }
 
 
@@ -90,7 +93,8 @@ def test_year_first_colon_dates_read_and_times_stay_times() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "rule"), [("knab.csv", "direction:CreditDebet"), ("swedbank-lt.csv", "direction:D/K")]
+    ("name", "rule"),
+    [("knab.csv", "direction:CreditDebet"), ("swedbank-lt.csv", "direction:D/K")],
 )
 def test_a_direction_column_is_found_by_its_words_when_the_header_word_is_unknown(
     name: str, rule: str
@@ -131,9 +135,21 @@ def test_baltic_balance_and_turnover_lines_are_not_transactions() -> None:
 @pytest.mark.parametrize(
     ("name", "column", "payee"),
     [
-        ("beangulp-csvbank.csv", "Description", "EMPLOYER INC"),  # not 'Details' (DEBIT/CREDIT words)
-        ("dkb-creditcard.csv", "Umsatzbeschreibung", "MY BANK FIL"),  # not 'Umsatz abgerechnet' (Ja/Nein)
-        ("swedbank-lt.csv", "Gavėjas", "KRISTIANA"),  # not 'Sąskaitos Nr.' (the one account number)
+        (
+            "beangulp-csvbank.csv",
+            "Description",
+            "EMPLOYER INC",
+        ),  # not 'Details' (DEBIT/CREDIT words)
+        (
+            "dkb-creditcard.csv",
+            "Umsatzbeschreibung",
+            "MY BANK FIL",
+        ),  # not 'Umsatz abgerechnet' (Ja/Nein)
+        (
+            "swedbank-lt.csv",
+            "Gavėjas",
+            "KRISTIANA",
+        ),  # not 'Sąskaitos Nr.' (the one account number)
     ],
 )
 def test_the_description_is_a_column_of_free_text(name: str, column: str, payee: str) -> None:
@@ -146,3 +162,23 @@ def test_a_description_named_by_its_header_stays_when_every_row_has_the_same_pay
     text = "Date,Description,Amount\n" + "".join(f"2024-01-0{d},TESCO,-{d}.00\n" for d in range(1, 6))
     fmt = detect_format(lambda: io.BytesIO(text.encode()), source="same-payee.csv")
     assert fmt.columns["description"] == ["Description"]
+
+
+def test_a_preamble_table_with_its_own_header_is_not_the_statement_header() -> None:
+    # spardabank.csv: 'Umsätze ab;Enddatum;Kontonummer;Saldo;Währung' over one row, then the statement
+    fmt = detect_format(opener("spardabank.csv"), source="spardabank.csv")
+    assert fmt.header_line == 11
+    assert (fmt.columns["date"], fmt.columns["amount"]) == (["Buchungstag"], ["Umsatz"])
+    assert len(_rows("spardabank.csv")["rows"]) == 7
+
+
+def test_a_footer_that_repeats_the_header_leaves_the_first_header() -> None:
+    head = "Date,Description,Amount\n"
+    text = (
+        head
+        + "".join(f"2024-01-0{d},SHOP {d},-{d}.00\n" for d in range(1, 5))
+        + head
+        + "2024-01-09,X,-1.00\n"
+    )
+    fmt = detect_format(lambda: io.BytesIO(text.encode()), source="repeated-header.csv")
+    assert fmt.header_line == 1
