@@ -42,11 +42,13 @@ class _ColumnStats:
     amounts: int = 0
     negatives: int = 0
     directions: int = 0
+    credits: int = 0  # direction words that mean money in
     currencies: int = 0
     decimals: int = 0  # amounts with a decimal separator
     text: int = 0
     length: int = 0
     symbols: Counter[str] = field(default_factory=Counter)
+    seen: set[str] = field(default_factory=set)  # the first few distinct values (variety, not content)
 
     def add(self, raw: str) -> None:
         s = raw.strip()
@@ -54,6 +56,8 @@ class _ColumnStats:
             return
         self.filled += 1
         self.length += len(s)
+        if len(self.seen) < 3:
+            self.seen.add(s)
         if date_shape(s) is not None:
             self.dates += 1
         shape = amount_shape(s)
@@ -63,8 +67,9 @@ class _ColumnStats:
             self.decimals += shape.decimal_vote() is not None or "." in shape.body or "," in shape.body
             if shape.currency:
                 self.symbols[shape.currency] += 1
-        if direction_of(s) is not None:
+        if (way := direction_of(s)) is not None:
             self.directions += 1
+            self.credits += way > 0
         if currency_code(s) is not None and s.isalpha():
             self.currencies += 1
         if date_shape(s) is None and shape is None:
@@ -72,6 +77,15 @@ class _ColumnStats:
 
     def share(self, n: int) -> float:
         return n / self.filled if self.filled else 0.0
+
+    def words_only(self) -> bool:
+        """Every value is a direction word (DEBIT/CREDIT, Af/Bij): a sign column, never a description."""
+        return self.filled > 0 and self.directions == self.filled
+
+    def free_text(self) -> bool:
+        """What a description found by content holds: not direction words, nor a flag (Ja/Nein) or a
+        constant (an account number) on 4+ rows."""
+        return not self.words_only() and not (self.filled >= 4 and len(self.seen) <= 2)
 
 
 def _column_stats(rows: Sequence[Sequence[str]], width: int) -> list[_ColumnStats]:
@@ -92,9 +106,13 @@ def _find_header(
             if folded <= names:
                 return line, row
         return None
-    for line, row in records[:40]:
-        if len(row) >= max(2, width // 2) and _header_score(row) >= 2:
-            return line, row
+    named = [
+        k
+        for k, (_, row) in enumerate(records[:40])
+        if len(row) >= max(2, width // 2) and _header_score(row) >= 2
+    ]
+    if named:
+        return _most_rows_under(records, named)
     # A header with words we do not know: the first full-width row without a date, followed by dated rows.
     full = [(ln, r) for ln, r in records[:40] if len(r) >= max(2, width - 1)]
     if len(full) >= 2:
@@ -106,6 +124,21 @@ def _find_header(
         ):
             return line, row
     return None
+
+
+def _most_rows_under(
+    records: Sequence[tuple[int, Sequence[str]]], named: Sequence[int]
+) -> tuple[int, Sequence[str]]:
+    """Of the header-like records, the one with the most dated rows under it (up to the next one): a
+    preamble table with its own small header ('Umsätze ab;Enddatum;Saldo' over one row) is not the
+    statement's header. Ties keep the first (a footer that repeats the header has fewer rows under it)."""
+
+    def dated_under(j: int) -> int:
+        end = named[j + 1] if j + 1 < len(named) else len(records)
+        return sum(1 for _, row in records[named[j] + 1 : end] if any(date_shape(c) for c in row))
+
+    best = max(range(len(named)), key=lambda j: (dated_under(j), -j))
+    return records[named[best]]
 
 
 def _resolve_name(header: Sequence[str], name: str, source: str) -> int:
@@ -186,6 +219,8 @@ class _Picker:
                 return s.directions > 0 and s.share(s.directions) >= 0.9
 
             self.take("direction", self.best("direction", dir_ok))
+            if "direction" not in self.roles:  # a header word we do not know ('CreditDebet', 'D/K')
+                self.take("direction", _direction_by_words(self.stats, self.free))
 
     def others(self) -> None:
         def cur(i: int) -> bool:
@@ -211,6 +246,16 @@ def _assign_roles(
         picker.direction()
         picker.others()
     return picker.roles
+
+
+def _direction_by_words(stats: list[_ColumnStats], free: Callable[[int], bool]) -> int | None:
+    """A short-word column where every value is a direction word and both directions occur (D/C, Af/Bij,
+    DEBIT/CREDIT): the values split the rows, whatever the header calls it."""
+    for i, s in enumerate(stats):
+        words = s.filled and s.directions == s.filled and s.length <= 12 * s.filled
+        if free(i) and words and 0 < s.credits < s.directions:
+            return i
+    return None
 
 
 def _money_from_values(
@@ -247,30 +292,38 @@ def _description_columns(
     take: Callable[[str, int | None], None],
     has_header: bool,
 ) -> None:
-    width = len(stats)
-    if has_header:
-        payees = [i for i in range(width) if free(i) and names[i] in vocab.PAYEE_NAMES]
-        primary = [
-            i
-            for i in range(width)
-            if free(i) and names[i] in vocab.DESC_PRIMARY and names[i] not in vocab.DESC_MEMO
-        ]
-        memos = [
-            i
-            for i in range(width)
-            if free(i) and (names[i] in vocab.DESC_MEMO or vocab.DESC_EXTRA.fullmatch(names[i]))
-        ]
-        # Payee first, then the main description, then memo lines: "Drillisch AG SEPA-Lastschrift Rechnung".
-        chosen = list(dict.fromkeys(payees + primary[:1] + memos))
-        if not chosen:
-            weak = [(vocab.score("description", names[i]), -i) for i in range(width) if free(i)]
-            weak = [w for w in weak if w[0] >= 5]
-            if weak:
-                chosen = [-max(weak)[1]]
-        for i in chosen:
-            take("description", i)
-        if chosen:
-            return
-    texty = [i for i in range(width) if free(i) and stats[i].text and stats[i].share(stats[i].text) >= 0.6]
-    if texty:
-        take("description", texty[0])
+    """By header name among the columns that are not direction words, else the first column of free text,
+    else by name whatever the column holds."""
+    texty = [i for i, s in enumerate(stats) if free(i) and s.text and s.share(s.text) >= 0.6]
+
+    def wordy(i: int) -> bool:
+        return free(i) and not stats[i].words_only()
+
+    chosen = _named_descriptions(names, wordy) if has_header else []
+    chosen = chosen or [i for i in texty if stats[i].free_text()][:1]
+    chosen = chosen or (_named_descriptions(names, free) if has_header else []) or texty[:1]
+    for i in chosen:
+        take("description", i)
+
+
+def _named_descriptions(names: list[str], ok: Callable[[int], bool]) -> list[int]:
+    """Payee first, then the main description, then memo lines: "Drillisch AG SEPA-Lastschrift Rechnung"."""
+    width = len(names)
+    payees = [i for i in range(width) if ok(i) and names[i] in vocab.PAYEE_NAMES]
+    primary = [
+        i
+        for i in range(width)
+        if ok(i) and names[i] in vocab.DESC_PRIMARY and names[i] not in vocab.DESC_MEMO
+    ]
+    memos = [
+        i
+        for i in range(width)
+        if ok(i) and (names[i] in vocab.DESC_MEMO or vocab.DESC_EXTRA.fullmatch(names[i]))
+    ]
+    chosen = list(dict.fromkeys(payees + primary[:1] + memos))
+    if not chosen:
+        weak = [(vocab.score("description", names[i]), -i) for i in range(width) if ok(i)]
+        weak = [w for w in weak if w[0] >= 5]
+        if weak:
+            chosen = [-max(weak)[1]]
+    return chosen

@@ -180,10 +180,25 @@ _BALANCE_PHRASES = (
     "beginsaldo",
     "eindsaldo",
     "startsaldo",
+    "likutis pradziai",  # lt
+    "likutis pabaigai",
+    "sakuma atlikums",  # lv
+    "beigu atlikums",
+    "algsaldo",  # et
+    "loppsaldo",
+    "ingaende saldo",  # sv, no
+    "utgaende saldo",
+    "saldo poczatkowe",  # pl
+    "saldo koncowe",
+    "pocatecni zustatek",  # cs
+    "konecny zustatek",
     "saldo",
     "balance",
     "kontostand",
     "solde",
+    "likutis",
+    "atlikums",
+    "zustatek",
 )
 _TOTAL_WORDS = {
     "total",
@@ -199,6 +214,11 @@ _TOTAL_WORDS = {
     "suma",
     "total movimientos",
     "totales",
+    "apyvarta",  # lt: turnover of the period
+    "apgrozijums",  # lv
+    "kaive",  # et
+    "obroty",  # pl
+    "obrat",  # cs
 }
 
 

@@ -350,7 +350,8 @@ def read_statement(
 ) -> Iterator[StatementRow | SkippedRow]:
     """Stream every data record as a StatementRow or a SkippedRow (with the reason), in file order.
 
-    Lines before data_start_line (preamble, header) and blank records are not data and are not yielded.
+    Lines before data_start_line (preamble, header) and blank records are not data and are not yielded;
+    a row whose amount is zero is a SkippedRow (a notice or a waived fee, no money moved).
     Raises InputError only when the file itself is unreadable (bad CSV quoting, a header gone missing).
     balances=False skips parsing the balance column (balance_minor is None): importers don't store it."""
     _check_format(fmt)
@@ -377,7 +378,12 @@ def read_statement(
         if header is not None and row[0].strip() == header[0] and [c.strip() for c in row] == header:
             yield SkippedRow(line, "repeated header")
             continue
-        yield parse(line, row)
+        item = parse(line, row)  # a zero amount is a notice ('Verständigung', a waived fee): no money moved
+        yield (
+            SkippedRow(line, "amount is zero")
+            if type(item) is StatementRow and not item.amount_minor
+            else item
+        )
 
 
 @functools.lru_cache(maxsize=1 << 16)

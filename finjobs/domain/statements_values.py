@@ -91,7 +91,7 @@ _TIME_TAIL = re.compile(
     re.IGNORECASE,
 )
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\.?")
+_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\.?|(\d{4}):(\d{2}):(\d{2})")
 _NUMERIC = re.compile(r"(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})\.?")
 
 
@@ -143,8 +143,9 @@ def date_shape(raw: str) -> DateShape | None:
     if m := _COMPACT.fullmatch(s):
         d = _make(int(m[1]), int(m[2]), int(m[3]))
         return DateShape(fixed=d) if d else None
-    if m := _ISO.fullmatch(s):
-        d = _make(int(m[1]), int(m[2]), int(m[3]))
+    if m := _ISO.fullmatch(s):  # "2012-03-01", "2012/3/1", "2012:03:01" (a 4-digit year is no time)
+        y, mo, dd = (m[1], m[2], m[3]) if m[1] else (m[4], m[5], m[6])
+        d = _make(int(y), int(mo), int(dd))
         return DateShape(fixed=d) if d else None
     if m := _NUMERIC.fullmatch(s):
         shape = DateShape(a=int(m[1]), b=int(m[3]), y=_year(m[4]), sep=m[2])
@@ -210,6 +211,9 @@ COMMON_CODES = "USD|EUR|GBP|CHF|JPY|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|HUF|MXN|BRL|
 _LEAD = re.compile(rf"^(?:([A-Z]{{3}})\s+|({COMMON_CODES})|({_SYMBOL_RE})\s*)")
 _TRAIL = re.compile(rf"(?:\s+([A-Z]{{3}})|({COMMON_CODES})|\s*({_SYMBOL_RE}))$")
 _BODY = re.compile(r"(?:[0-9]|[.,][0-9])[0-9.,' \u00a0\u202f\u2009\u2019]*")
+# Ten or more bare digits (no sign, separator or currency) are an identifier (account numbers, card numbers,
+# references: 12345678901, 1111222233334444), never money: a billion without a separator is no statement line.
+ID_DIGITS = 10
 _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'\u2019")
 _MINUSES = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\uff0d": "-"})
 
@@ -296,6 +300,8 @@ def amount_shape(raw: str) -> AmountShape | None:
     body = s.translate(_SPACES)
     if not body or body[-1] in ".,":
         return None
+    if len(body) >= ID_DIGITS and body.isdigit() and not negative and currency is None:
+        return None  # an account, card or reference number, not money
     return AmountShape(negative, body, currency)
 
 
@@ -331,6 +337,7 @@ CREDIT_WORDS = {
     "cr",
     "cred",
     "bij",
+    "k",  # kredit / kreditas (D/K in Baltic, Slavic and Nordic exports)
     "h",
     "haben",
     "deposit",
