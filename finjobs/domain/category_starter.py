@@ -93,7 +93,7 @@ STARTER: tuple[StarterCategory, ...] = (
     _starter(
         "Subscriptions",
         EXPENSE,
-        "netflix|netflix.com|spotify|hulu|disney plus|disney+|hbo|youtube|apple.com/bill|"
+        "netflix|netflix.com|spotify|hulu|disney plus|hbo|youtube|apple.com/bill|"
         "itunes|amazon prime|prime video|audible|patreon|dropbox|adobe|microsoft|"
         "google storage|subscription|membership",
     ),
@@ -120,7 +120,7 @@ STARTER: tuple[StarterCategory, ...] = (
         "Shopping",
         EXPENSE,
         "amazon|amzn|amazon.com|target|walmart|wal-mart|ebay|etsy|ikea|best buy|home depot|"
-        "lowe's|apple store|zara|h&m|primark|argos|paypal|shop|store|mktp|mktpl|marketplace",
+        "lowe's|apple store|zara|h&m|primark|argos|paypal|mktp|mktpl|marketplace",
     ),
 )
 
@@ -139,47 +139,69 @@ def rule_source(rule: Rule) -> str:
     return "starter" if isinstance(rule, StarterRule) else "rule"
 
 
-_WORDS = re.compile(r"[^\w&@.'+/-]+")
+_TOKEN = re.compile(r"\w+")
 
 
-def _regex(words: tuple[str, ...]) -> re.Pattern[str]:
-    # whole words: no letter or digit either side (so 'rent' is not in 'rental', 'bp' not in 'bpm')
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])")
+def tokens(text: str) -> tuple[str, ...]:
+    """The text's words, lower-cased: runs of letters and digits (punctuation splits, so a table
+    phrase 'pg&e' is the words 'pg e', and 'rent' is not in 'rental' nor 'bp' in 'bpm')."""
+    return tuple(_TOKEN.findall(text.lower()))
 
 
-def payee_texts(description: str) -> tuple[str, ...]:
-    """What the table is matched on, in order: the normalised payee, then the description's words
-    (lower-cased, punctuation but `& @ . ' + / -` as spaces), which keeps words after a number."""
-    key = payee_key(description)
-    words = " ".join(_WORDS.sub(" ", description.lower()).split())
+def payee_texts(description: str) -> tuple[tuple[str, ...], ...]:
+    """What the table is matched on, in order: the normalised payee's words, then the description's
+    (which keeps the words after a store number or reference)."""
+    key, words = tokens(payee_key(description)), tokens(description)
     return (key, words) if key and key != words else (words,)
 
 
 class StarterTable:
-    """The starter categories a description can get, worked out once per distinct description."""
+    """The starter categories a description can get, worked out once per distinct description: each
+    table phrase is a run of words looked up in one dictionary, so a description costs a few look-ups
+    per word, not a regular expression per category."""
 
     def __init__(self, table: tuple[StarterCategory, ...] = STARTER) -> None:
         self.table = table
-        self._compiled = [(c, _regex(c.words), StarterRule(f"starter:{c.name}", c.name)) for c in table]
-        self._candidates: dict[str, tuple[tuple[StarterCategory, StarterRule], ...]] = {}
+        self._rules = tuple(StarterRule(f"starter:{c.name}", c.name) for c in table)
+        phrases: dict[tuple[str, ...], set[int]] = {}
+        for i, cat in enumerate(table):
+            for word in cat.words:
+                phrases.setdefault(tokens(word), set()).add(i)
+        phrases.pop((), None)
+        self._phrases = phrases
+        self._longest = max((len(p) for p in phrases), default=0)
+        self._candidates: dict[str, tuple[int, ...]] = {}
+        self._by_sign: dict[str, tuple[StarterRule | None, ...]] = {}
 
-    def candidates(self, description: str) -> tuple[tuple[StarterCategory, StarterRule], ...]:
+    def _found(self, words: tuple[str, ...]) -> set[int]:
+        found: set[int] = set()
+        for n in range(1, min(self._longest, len(words)) + 1):
+            for start in range(len(words) - n + 1):
+                hit = self._phrases.get(words[start : start + n])
+                if hit:
+                    found |= hit
+        return found
+
+    def candidates(self, description: str) -> tuple[int, ...]:
+        """The table rows (indices) whose words the description holds, payee first, table order."""
         found = self._candidates.get(description)
         if found is None:
-            texts = payee_texts(description)
-            found = tuple(
-                (cat, rule) for text in texts for cat, rx, rule in self._compiled if rx.search(text)
-            )
-            self._candidates[description] = found
+            ordered: list[int] = []
+            for words in payee_texts(description):
+                ordered += sorted(self._found(words) - set(ordered))
+            found = self._candidates[description] = tuple(ordered)
         return found
 
     def match(self, description: str, amount_minor: int) -> StarterRule | None:
         """The first starter category whose words the payee holds and whose sign fits the amount."""
-        for cat, rule in self.candidates(description):
-            if cat.fits(amount_minor):
-                return rule
-        return None
+        by_sign = self._by_sign.get(description)
+        if by_sign is None:  # once per distinct description: the rule for a negative, zero, positive amount
+            found = self.candidates(description)
+            by_sign = self._by_sign[description] = tuple(
+                next((self._rules[i] for i in found if self.table[i].fits(amount)), None)
+                for amount in (-1, 0, 1)
+            )
+        return by_sign[(amount_minor > 0) - (amount_minor < 0) + 1]
 
     def category(self, description: str, amount_minor: int) -> str:
         rule = self.match(description, amount_minor)
