@@ -17,9 +17,12 @@ from finjobs.sample_data import SAMPLE_RULES, transactions
 from finjobs.services.categories import like_pattern
 
 
-def user_rules(n: int, *, cover: bool) -> tuple[Rule, ...]:
-    """SAMPLE_RULES (which categorise every sample payee) when `cover`, then never-matching rules to n."""
+def user_rules(n: int, *, cover: bool, ranged: bool = False) -> tuple[Rule, ...]:
+    """SAMPLE_RULES (which categorise every sample payee) when `cover`, then never-matching rules to n;
+    `ranged`: the first of these has an amount range (so results are not cached by sign)."""
     rules = [Rule(like_pattern(m), c) for m, c in SAMPLE_RULES.items()] if cover else []
+    if ranged:
+        rules.insert(0, Rule(like_pattern("AMAZON*"), "Big", max_minor=-10000))
     rules += [Rule(like_pattern(f"NOSUCHPAYEE{i}*"), "Never") for i in range(n - len(rules))]
     return tuple(rules)
 
@@ -44,11 +47,12 @@ def main() -> None:
     args = parser.parse_args()
     rows = [(d, a) for _day, d, a in transactions(args.rows)]
     print(f"rows={len(rows)} distinct_descriptions={len({d for d, _ in rows})} rules={args.rules}")
-    for cover in (True, False):
-        rules = user_rules(args.rules, cover=cover)
+    cases = {"rules_cover_all": (True, False), "rules_match_none": (False, False)}
+    cases["rules_cover_all_one_ranged"] = (True, True)
+    for label, (cover, ranged) in cases.items():
+        rules = user_rules(args.rules, cover=cover, ranged=ranged)
         base = rate(rows, lambda rules=rules: RuleSet(rules), args.repeat)
         starter = rate(rows, lambda rules=rules: WithStarter(rules), args.repeat)
-        label = "rules_cover_all" if cover else "rules_match_none"
         print(
             f"{label}: rules_only_rows_per_s={base:,.0f} with_starter_rows_per_s={starter:,.0f} "
             f"ratio_starter_vs_rules={starter / base:.3f}"

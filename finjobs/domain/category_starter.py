@@ -210,10 +210,24 @@ class StarterTable:
 
 @dataclass
 class WithStarter(RuleSet):
-    """A user's rules, then the starter table as the lowest-priority rules."""
+    """A user's rules, then the starter table as the lowest-priority rules. When no rule of the user's
+    has an amount range, what a description gets depends only on the amount's sign: worked out once
+    per distinct description, so a row costs one dictionary look-up."""
 
     starter: StarterTable = field(default_factory=StarterTable)
+    _by_sign: dict[str, tuple[Rule | None, ...]] = field(init=False, default_factory=dict)
+    _signless: bool | None = field(init=False, default=None)
 
     def match(self, description: str, amount_minor: int) -> Rule | None:
+        if self._signless is None:
+            self._signless = all(r.min_minor is None and r.max_minor is None for r in self.rules)
+        if not self._signless:
+            return self._first(description, amount_minor)
+        by_sign = self._by_sign.get(description)
+        if by_sign is None:
+            by_sign = self._by_sign[description] = tuple(self._first(description, a) for a in (-1, 0, 1))
+        return by_sign[(amount_minor > 0) - (amount_minor < 0) + 1]
+
+    def _first(self, description: str, amount_minor: int) -> Rule | None:
         rule = super().match(description, amount_minor) if self.rules else None
         return rule if rule is not None else self.starter.match(description, amount_minor)

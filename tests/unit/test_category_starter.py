@@ -82,6 +82,16 @@ def test_a_users_rules_and_learnt_rules_beat_the_starter_table() -> None:
     assert isinstance(WithStarter(()), RuleSet)
 
 
+def test_amount_ranges_and_signs_still_decide_with_the_starter_table() -> None:
+    ranged = WithStarter((Rule("amazon%", "Big", max_minor=-10000),))
+    assert ranged.category("AMAZON MKTPL*1", -25000) == "Big"
+    assert ranged.category("AMAZON MKTPL*1", -1200) == "Shopping"  # outside the range: starter
+    assert ranged.category("AMAZON MKTPL*1", 500) == ""  # a refund is not spending
+    plain = WithStarter((Rule("acme%", "Work"),))  # no range: cached per description and sign
+    assert [plain.category("INTEREST", a) for a in (100, -100, 0, 100)] == ["Income", "Fees", "", "Income"]
+    assert [plain.category("ACME 1", a) for a in (100, -100, 0)] == ["Work"] * 3
+
+
 payee_text = st.text(
     alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyz ABCDEFGHIJ0123456789#*/&.-'"), max_size=40
 )
