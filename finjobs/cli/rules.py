@@ -42,19 +42,26 @@ def list_(
     user: str = typer.Option(..., "--user", help="User id or email."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """The user's rules and learnt re-categorisations (learnt ones win)."""
-    from finjobs.services.categories import list_rules
+    """The user's rules and learnt re-categorisations (learnt ones win), and whether starter rules are on."""
+    from finjobs.services.categories import list_rules, starter_status
     from finjobs.services.users import get_user
 
     with context.session() as s:
-        rules = list_rules(s, get_user(s, user).id)
+        uid = get_user(s, user).id
+        rules, starter = list_rules(s, uid), starter_status(s, uid)
     if json_out:
-        context.emit_json({"rules": rules})
+        context.emit_json({"rules": rules, "starter_rules": starter})
         return
     for r in rules:
         context.console.print(
             f"{r['id']:>6} {r['kind']:<7} {r['pattern']} -> {r['category']}", highlight=False
         )
+    state = "on" if starter["on"] else "off"
+    context.console.print(
+        f"starter rules {state}: {starter['rules']} payee words -> {', '.join(starter['categories'])} "
+        f"(lowest priority; `finjobs users set {user} --starter-rules on|off`)",
+        highlight=False,
+    )
 
 
 @app.command()

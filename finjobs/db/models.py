@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -74,6 +75,8 @@ class User(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # sha256 of the API token
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     locale: Mapped[str | None] = mapped_column(String(35))  # e.g. en_GB: date order when a file cannot tell
+    # the starter rule table categorises rows nothing else does (domain/category_starter.py; 0010)
+    starter_rules: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Category(Base):

@@ -7,7 +7,9 @@ distinct description (domain/category_rules.py): each row carries its category n
 INSERT ... SELECT of the load sets category_id, so categorising costs no UPDATE and no query per row.
 On demand (`rules apply`), they run set-based in SQL: matched once per DISTINCT description of the
 rows in scope, then one UPDATE, on PostgreSQL and SQLite alike. Both apply the same order: a learnt
-rule wins over a user's rule; among rules of a kind, the oldest wins.
+rule wins over a user's rule; among rules of a kind, the oldest wins; the starter rule table
+(domain/category_starter.py, unless the user turned it off) categorises what none of them does, and
+its categories are created for the user only when a row first gets one.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from finjobs.db.models import Category, CategoryRule, Transaction, User
 from finjobs.domain.category_rules import Rule, RuleSet, learnt_pattern
+from finjobs.domain.category_starter import STARTER, StarterTable, WithStarter
 from finjobs.domain.money import to_minor
 from finjobs.errors import InputError, NotFound
 
@@ -120,6 +123,19 @@ def list_rules(session: Session, user_id: int) -> list[dict[str, Any]]:
     return [_rule_doc(rule, name) for rule, name in rows]
 
 
+def starter_status(session: Session, user_id: int) -> dict[str, Any]:
+    """Whether the starter rule table categorises the user's rows, and the categories it gives."""
+    return {
+        "on": starter_rules_on(session, user_id),
+        "categories": [c.name for c in STARTER],
+        "rules": sum(len(c.words) for c in STARTER),
+    }
+
+
+def starter_rules_on(session: Session, user_id: int) -> bool:
+    return bool(session.scalar(select(User.starter_rules).where(User.id == user_id)))
+
+
 def categorise(session: Session, user_id: int, transaction_id: int, category: str) -> dict[str, Any]:
     """Set one transaction's category and learn it: the next import of the same normalised payee gets
     that category (a learnt rule, replacing an earlier one for that payee; the payee is
@@ -145,7 +161,8 @@ def categorise(session: Session, user_id: int, transaction_id: int, category: st
 
 def rule_set(session: Session, user_id: int, account: str) -> RuleSet | None:
     """The user's rules for an import into `account`, in the order they apply (learnt first, then
-    oldest first), for the import's parser; None when the user has none."""
+    oldest first) and then the starter table unless the user turned it off, for the import's parser;
+    None when there is no rule at all."""
     rows = session.execute(
         select(
             CategoryRule.pattern,
@@ -161,7 +178,10 @@ def rule_set(session: Session, user_id: int, account: str) -> RuleSet | None:
         )
         .order_by((CategoryRule.kind != "learnt"), CategoryRule.id)
     ).all()
-    return RuleSet(tuple(Rule(p, c, lo, hi, bool(learnt)) for p, c, lo, hi, learnt in rows)) if rows else None
+    rules = tuple(Rule(p, c, lo, hi, bool(learnt)) for p, c, lo, hi, learnt in rows)
+    if starter_rules_on(session, user_id):
+        return WithStarter(rules)
+    return RuleSet(rules) if rules else None
 
 
 _MATCHES = (
@@ -190,10 +210,15 @@ def apply_rules(
     conn: Connection, user_id: int, *, import_id: int | None = None, since: dt.date | None = None
 ) -> int:
     """Categorise the user's uncategorised transactions (of one import, or dated `since` on, or all)
-    by their rules, set-based in `conn`'s transaction. Returns how many rows got a category."""
-    if not conn.execute(
+    by their rules, then the starter table (unless turned off), set-based in `conn`'s transaction.
+    Returns how many rows got a category."""
+    has_rules = conn.execute(
         text("SELECT 1 FROM category_rules WHERE user_id = :user_id LIMIT 1"), {"user_id": user_id}
-    ).first():
+    ).first()
+    starter_on = conn.execute(
+        text("SELECT starter_rules FROM users WHERE id = :user_id"), {"user_id": user_id}
+    ).scalar()
+    if not has_rules and not starter_on:
         return 0
     scope = "user_id = :user_id AND category_id IS NULL"
     params: dict[str, Any] = {"user_id": user_id}
@@ -203,9 +228,59 @@ def apply_rules(
     if since is not None:
         scope += " AND date >= :since"
         params["since"] = since
-    conn.execute(text("DROP TABLE IF EXISTS rule_matches"))
-    conn.execute(text(_MATCHES.format(scope=scope)), params)
-    conn.execute(text("CREATE INDEX rule_matches_description ON rule_matches (description)"))
-    result = conn.execute(text(_UPDATE.format(scope=scope)), params)
-    conn.execute(text("DROP TABLE rule_matches"))
+    done = 0
+    if has_rules:
+        conn.execute(text("DROP TABLE IF EXISTS rule_matches"))
+        conn.execute(text(_MATCHES.format(scope=scope)), params)
+        conn.execute(text("CREATE INDEX rule_matches_description ON rule_matches (description)"))
+        done = int(conn.execute(text(_UPDATE.format(scope=scope)), params).rowcount or 0)
+        conn.execute(text("DROP TABLE rule_matches"))
+    if starter_on:
+        done += _apply_starter(conn, scope, params)
+    return done
+
+
+_SIGN = "CASE WHEN {t}amount_minor > 0 THEN 1 WHEN {t}amount_minor < 0 THEN -1 ELSE 0 END"
+_STARTER_FITS = "m.description = transactions.description AND m.sign = " + _SIGN.format(t="transactions.")
+
+
+def _apply_starter(conn: Connection, scope: str, params: dict[str, Any]) -> int:
+    """The starter table on the rows in scope: matched once per distinct (description, sign), the
+    categories it names created if missing, then one UPDATE through a temporary match table."""
+    table = StarterTable()
+    distinct = conn.execute(
+        text(f"SELECT DISTINCT description, {_SIGN.format(t='')} FROM transactions WHERE {scope}"), params
+    )
+    found = ((str(d), int(sign), table.category(str(d), int(sign))) for d, sign in distinct)
+    matches = [(d, sign, name) for d, sign, name in found if name]
+    if not matches:
+        return 0
+    user = {"user_id": params["user_id"]}
+    conn.execute(
+        text(
+            "INSERT INTO categories (user_id, name) VALUES (:user_id, :name) "
+            "ON CONFLICT (user_id, name) DO NOTHING"
+        ),
+        [{**user, "name": name} for name in sorted({name for *_, name in matches})],
+    )
+    rows = conn.execute(text("SELECT name, id FROM categories WHERE user_id = :user_id"), user)
+    ids: dict[str, int] = {str(name): int(cid) for name, cid in rows}
+    conn.execute(text("DROP TABLE IF EXISTS starter_matches"))
+    conn.execute(
+        text("CREATE TEMP TABLE starter_matches (description TEXT, sign INTEGER, category_id BIGINT)")
+    )
+    conn.execute(
+        text("INSERT INTO starter_matches (description, sign, category_id) VALUES (:d, :s, :c)"),
+        [{"d": d, "s": sign, "c": ids[name]} for d, sign, name in matches],
+    )
+    conn.execute(text("CREATE INDEX starter_matches_description ON starter_matches (description)"))
+    result = conn.execute(
+        text(
+            f"UPDATE transactions SET category_id = (SELECT m.category_id FROM starter_matches m "
+            f"WHERE {_STARTER_FITS}) WHERE {scope} "
+            f"AND EXISTS (SELECT 1 FROM starter_matches m WHERE {_STARTER_FITS})"
+        ),
+        params,
+    )
+    conn.execute(text("DROP TABLE starter_matches"))
     return int(result.rowcount or 0)

@@ -57,6 +57,15 @@ def get_user(session: Session, ref: str | int) -> User:
     return user
 
 
+def set_user(session: Session, ref: str | int, *, starter_rules: bool | None = None) -> dict[str, object]:
+    """Change a user's settings (what is given); returns the settings."""
+    user = get_user(session, ref)
+    if starter_rules is not None:
+        user.starter_rules = starter_rules
+    session.flush()
+    return {"id": user.id, "email": user.email, "starter_rules": user.starter_rules}
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     if not token:
         return None

@@ -28,13 +28,21 @@ def cli_json(*args: str) -> dict:
     return json.loads(result.stdout)
 
 
-def import_csv(stack: Stack, path: Path, body: str, *extra: str) -> dict:
-    path.write_text(body)
+def import_csv(stack: Stack, path: Path, body: str | bytes, *extra: str) -> dict:
+    if isinstance(body, bytes):
+        path.write_bytes(body)
+    else:
+        path.write_text(body)
     accepted = cli_json("import", "enqueue", str(path), "--user", EMAIL, *extra)
     simple_worker(stack.redis, ["csv-import"]).work(burst=True)
     doc = cli_json("import", "status", str(accepted["id"]))
     assert doc["status"] == "completed", doc
     return doc
+
+
+def starter_off() -> None:
+    """These tests are about the file's column, a user's rules and learnt ones: no starter table."""
+    assert cli_json("users", "set", EMAIL, "--starter-rules", "off")["starter_rules"] is False
 
 
 def categories_by_description(stack: Stack) -> dict[str, str | None]:
@@ -54,6 +62,7 @@ def test_a_category_column_creates_and_reuses_the_users_categories(stack: Stack,
         s.add(existing)
         s.flush()
         existing_id = existing.id
+    starter_off()
     import_csv(
         stack,
         tmp_path / "a.csv",
@@ -73,6 +82,7 @@ def test_a_category_column_creates_and_reuses_the_users_categories(stack: Stack,
 def test_rules_and_a_learnt_recategorisation_categorise_a_new_import(stack: Stack, tmp_path: Path) -> None:
     with stack.session() as s:
         create_user(s, EMAIL)
+    starter_off()
     cli_json("rules", "add", "--user", EMAIL, "--match", "TESCO*", "--category", "Groceries")
     cli_json("rules", "add", "--user", EMAIL, "--match", "*amazon*", "--category", "Big", "--max", "-100")
     cli_json("rules", "add", "--user", EMAIL, "--match", "*amazon*", "--category", "Shopping")
@@ -119,6 +129,7 @@ def test_rules_and_a_learnt_recategorisation_categorise_a_new_import(stack: Stac
 def test_rules_apply_on_demand_since_a_date(stack: Stack, tmp_path: Path) -> None:
     with stack.session() as s:
         create_user(s, EMAIL)
+    starter_off()
     import_csv(
         stack,
         tmp_path / "old.csv",
@@ -131,23 +142,28 @@ def test_rules_apply_on_demand_since_a_date(stack: Stack, tmp_path: Path) -> Non
     assert cli_json("rules", "apply", "--user", EMAIL)["categorised"] == 1
 
 
-def test_a_category_budget_warns_on_imported_spending(stack: Stack, tmp_path: Path) -> None:
+def groceries_budget(stack: Stack, tmp_path: Path, rows: str, *rules: tuple[str, str]) -> tuple[str, ...]:
+    """A new user with a 100.00 Groceries budget (alert at 80%) around today and `rules` (glob,
+    category): imports `rows` (Description,Amount,Category lines) dated today; the budget's
+    (category, spent, state)."""
     today = dt.date.today()
     with stack.session() as s:
         uid = create_user(s, EMAIL).id
         create_budget(s, None, uid, amount="100.00", start=today - dt.timedelta(days=3),
                       end=today + dt.timedelta(days=27), category="Groceries", threshold_pct=80)  # fmt: skip
-    cli_json("rules", "add", "--user", EMAIL, "--match", "ALDI*", "--category", "Groceries")
-    day = today.isoformat()
-    import_csv(
-        stack,
-        tmp_path / "spend.csv",
-        f"Date,Description,Amount,Category\n{day},ALDI 12,-50.00,\n{day},Farm shop,-35.00,Groceries\n"
-        f"{day},Cinema,-60.00,Fun\n",
-    )
+    for match, category in rules:
+        cli_json("rules", "add", "--user", EMAIL, "--match", match, "--category", category)
+    body = "".join(f"{today.isoformat()},{line}\n" for line in rows.strip().splitlines())
+    import_csv(stack, tmp_path / "spend.csv", "Date,Description,Amount,Category\n" + body)
     with stack.session() as s:
         (status,) = budget_statuses(s, None, uid, today=today)
-    assert (status["category"], status["spent"], status["state"]) == ("Groceries", "85.00", "warning")
+    return status["category"], status["spent"], status["state"]
+
+
+def test_a_category_budget_warns_on_imported_spending(stack: Stack, tmp_path: Path) -> None:
+    rows = "ALDI 12,-50.00,\nFarm shop,-35.00,Groceries\nCinema,-60.00,Fun\n"
+    got = groceries_budget(stack, tmp_path, rows, ("ALDI*", "Groceries"))
+    assert got == ("Groceries", "85.00", "warning")
 
 
 def test_the_api_recategorises_and_the_next_import_learns_it(stack: Stack, tmp_path: Path) -> None:
@@ -176,6 +192,7 @@ def test_the_api_recategorises_and_the_next_import_learns_it(stack: Stack, tmp_p
 def test_a_learnt_payee_ignores_store_numbers_dates_and_card_prefixes(stack: Stack, tmp_path: Path) -> None:
     with stack.session() as s:
         create_user(s, EMAIL)
+    starter_off()
     import_csv(
         stack,
         tmp_path / "a.csv",
