@@ -13,10 +13,10 @@ categories foreign-key check, which the plain floor skips; `ratio_vs_indexed_ins
 table without the fingerprint column (and so without its unique index).
 The file carries a Category column (the bank fills it for some payees) and the user has --rules rules
 (sample_data.SAMPLE_RULES, then never-matching ones up to the count); --rules 0 --no-categories is the
-plain import.
+plain import; the starter rule table is off unless --starter-rules on.
 
     .venv/bin/python scripts/bench_import.py [--rows 1000000] [--rules 1000] [--no-categories]
-        [--rss-rows 100000,300000]
+        [--starter-rules on] [--rss-rows 100000,300000]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from finjobs.db.models import CsvImportLog, User
 from finjobs.devservers import PostgresServer, RedisServer
 from finjobs.sample_data import write_csv
 from finjobs.services.imports import accept_import, enqueue_import
-from finjobs.services.users import create_user
+from finjobs.services.users import create_user, set_user
 
 
 class PeakRSS:
@@ -135,13 +135,15 @@ def psql_copy_indexed(pg: PostgresServer, email: str, tmp: Path) -> float:
     return time.perf_counter() - t
 
 
-def add_rules(db_url: str, email: str, n: int) -> None:
-    """The user's rules: the sample's own (they match), then patterns that match nothing, up to n."""
+def add_rules(db_url: str, email: str, n: int, starter: bool = False) -> None:
+    """The user's rules: the sample's own (they match), then patterns that match nothing, up to n;
+    the starter rule table on or off (off by default, so figures compare with the user's rules alone)."""
     from finjobs.sample_data import SAMPLE_RULES
     from finjobs.services.categories import add_rule
 
     with session_scope(db_url) as s:
         user_id = create_user(s, email).id
+        set_user(s, user_id, starter_rules=starter)
         rules = list(SAMPLE_RULES.items())[:n]
         rules += [(f"NO SUCH PAYEE {i:04d}*", f"Unused {i % 50}") for i in range(n - len(rules))]
         for match, category in rules:
@@ -177,7 +179,13 @@ def indexed_insert_floor(db_url: str, email: str, *, categories: bool = False) -
 
 
 def finjobs_run(
-    db_url: str, redis_url: str, csv_path: Path, email: str, state: Path, rules: int = 0
+    db_url: str,
+    redis_url: str,
+    csv_path: Path,
+    email: str,
+    state: Path,
+    rules: int = 0,
+    starter: bool = False,
 ) -> tuple[float, tuple[int, int], int]:
     """Seconds from accept to committed through a real worker process; its memory peaks; rows."""
     env = {
@@ -201,7 +209,7 @@ def finjobs_run(
     while not conn.keys("rq:worker:*"):
         time.sleep(0.1)
     data = csv_path.read_bytes()
-    add_rules(db_url, email, rules)
+    add_rules(db_url, email, rules, starter)
     t = time.perf_counter()
     with session_scope(db_url) as s:
         user_id = s.scalar(select(User.id).where(User.email == email))
@@ -235,6 +243,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--rules", type=int, default=1000, help="category rules of the importing user")
     ap.add_argument("--no-categories", action="store_true", help="no Category column in the file")
+    ap.add_argument("--starter-rules", choices=["on", "off"], default="off", help="the starter rule table")
     ap.add_argument("--rss-rows", default="", help="extra row counts to show RSS is flat, e.g. 100000,300000")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="finjobs-bench-"))
@@ -245,10 +254,14 @@ def main() -> None:
         with csv_path.open("w", newline="") as fh:
             write_csv(fh, args.rows, categories=not args.no_categories)
         mb = csv_path.stat().st_size / 1e6
-        print(f"rows={args.rows:,} file={mb:.1f} MB rules={args.rules} categories={not args.no_categories}")
+        starter = args.starter_rules == "on"
+        print(
+            f"rows={args.rows:,} file={mb:.1f} MB rules={args.rules} categories={not args.no_categories}"
+            f" starter_rules={args.starter_rules}"
+        )
         base = psql_copy(pg, csv_path, not args.no_categories)
         print(f"psql \\copy (baseline)      {base:7.2f} s  {args.rows / base:10,.0f} rows/s")
-        pg_s, pg_rss, n = finjobs_run(pg.url, rds.url, csv_path, "pg@bench", tmp / "s1", args.rules)
+        pg_s, pg_rss, n = finjobs_run(pg.url, rds.url, csv_path, "pg@bench", tmp / "s1", args.rules, starter)
         assert n == args.rows, n
         print(f"finjobs on PostgreSQL      {pg_s:7.2f} s  {args.rows / pg_s:10,.0f} rows/s  {memory(pg_rss)}")
         floor = indexed_insert_floor(pg.url, "pg@bench")
@@ -260,7 +273,9 @@ def main() -> None:
         print(f"  the same with their category_id (its foreign-key check per row) {floor_categories:7.2f} s")
         sqlite_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
         upgrade(sqlite_url)
-        lite_s, lite_rss, n = finjobs_run(sqlite_url, rds.url, csv_path, "lite@bench", tmp / "s2", args.rules)
+        lite_s, lite_rss, n = finjobs_run(
+            sqlite_url, rds.url, csv_path, "lite@bench", tmp / "s2", args.rules, starter
+        )
         assert n == args.rows, n
         print(
             f"finjobs on SQLite          {lite_s:7.2f} s  {args.rows / lite_s:10,.0f} rows/s  "

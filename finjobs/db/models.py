@@ -137,7 +137,7 @@ class CsvImportLog(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # StatementFormat.to_dict() of what the import used: evidence, open questions, assumptions (0006)
     detected_format: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # rows of the file given a category: {"rule": n, "file": n, "learnt": n} (0009)
+    # rows of the file given a category: {"rule": n, "file": n, "learnt": n, "starter": n} (0009)
     categorised: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
 

@@ -28,6 +28,7 @@ from finjobs.db.bulk_load import CHUNK_ROWS, Keyed
 from finjobs.db.engine import get_engine, session_scope
 from finjobs.db.models import CsvImportLog, ImportPreset, Transaction, Upload, utcnow
 from finjobs.domain.category_rules import RuleSet
+from finjobs.domain.category_starter import rule_source
 from finjobs.domain.fingerprints import base_keyer
 from finjobs.domain.statements import (
     ACCOUNT_TYPES,
@@ -54,7 +55,12 @@ MAX_ERRORS_KEPT = 1000  # skipped-row reasons stored per import; the counts are 
 PROGRESS_CHECK_ROWS = 100  # the clock is read every this many rows
 PROGRESS_SECONDS = 0.25  # progress is written at most this often (a write per 1000 rows was 15% of
 # the parser's time at 30k rows/s: a transaction and a Redis round trip each)
-CATEGORISED_BY = ("rule", "file", "learnt")  # summary()["categorised"]: rows given a category, by source
+CATEGORISED_BY = (
+    "rule",
+    "file",
+    "learnt",
+    "starter",
+)  # summary()["categorised"]: rows given a category, by source
 
 
 def import_job_id(import_id: int) -> str:
@@ -411,10 +417,12 @@ def _keyed(
 ) -> Iterator[Keyed]:
     """Each parsed row with its base fingerprint key and its category: the file's, else the rules'.
     Counts the rows read and skipped (`counting`, progress every PROGRESS_CHECK_ROWS rows) and in
-    `categorised` the rows categorised by the file ("file"), a rule ("rule"), a learnt payee ("learnt")."""
+    `categorised` the rows categorised by the file ("file"), a rule ("rule"), a learnt payee ("learnt"),
+    the starter table ("starter")."""
     key = base_keyer(account)
     match = rules.match if rules is not None else None
-    processed = skipped = by_file = by_rule = by_learnt = 0
+    processed = skipped = by_file = 0
+    by_rule: Counter[str] = Counter()
     next_tick = PROGRESS_CHECK_ROWS
     day, iso = None, ""
     for row in rows:
@@ -434,10 +442,7 @@ def _keyed(
             by_file += 1
         elif match is not None and (rule := match(description, amount)) is not None:
             category = rule.category
-            if rule.learnt:
-                by_learnt += 1
-            else:
-                by_rule += 1
+            by_rule[rule_source(rule)] += 1
         yield (
             date,
             key(iso, amount, currency, description, ref),
@@ -448,9 +453,9 @@ def _keyed(
             category or "",
         )
     counting.update(processed, skipped)
-    categorised.update(
-        {k: n for k, n in zip(CATEGORISED_BY, (by_rule, by_file, by_learnt), strict=True) if n}
-    )
+    categorised.update(by_rule)
+    if by_file:
+        categorised["file"] += by_file
 
 
 # ------------------------------------------------------------------------------- status, list, undo

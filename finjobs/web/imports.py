@@ -101,7 +101,7 @@ _IMPORT = {
         "categorised": {
             "type": ["object", "null"],
             "description": "rows categorised by a rule, by the file's Category column, by a learnt payee",
-            "properties": {k: {"type": "integer"} for k in ("rule", "file", "learnt")},
+            "properties": {k: {"type": "integer"} for k in ("rule", "file", "learnt", "starter")},
         },
         "error_message": {"type": ["string", "null"]},
         "attempts": {"type": "integer"},

@@ -92,6 +92,7 @@ def test_rules_and_a_learnt_recategorisation_categorise_a_new_import(stack: Stac
         "rule": 0,
         "file": 0,
         "learnt": 0,
+        "starter": 0,
     }
     with stack.session() as s:
         cafe = s.scalar(select(Transaction.id).where(Transaction.description == "Corner Cafe"))
@@ -109,7 +110,7 @@ def test_rules_and_a_learnt_recategorisation_categorise_a_new_import(stack: Stac
         "2026-11-06,Unknown shop,-1.00,\n",
     )
     # tesco metro and both AMAZON rows by a rule, CORNER CAFE by the learnt payee, TESCO EXPRESS by the file
-    assert second["categorised"] == {"rule": 3, "file": 1, "learnt": 1}
+    assert second["categorised"] == {"rule": 3, "file": 1, "learnt": 1, "starter": 0}
     shown = runner.invoke(app, ["import", "status", str(second["id"])])
     assert "categorised by_rule=3 by_file=1 by_learnt=1" in " ".join(shown.stdout.split()), shown.output
     got = categories_by_description(stack)
@@ -185,7 +186,7 @@ def test_the_api_recategorises_and_the_next_import_learns_it(stack: Stack, tmp_p
     doc = import_csv(stack, tmp_path / "b.csv", "Date,Description,Amount\n2026-11-09,JOE'S DINER,-9.50\n")
     shown = client.get(f"/api/v1/imports/{doc['id']}/status", headers=auth)
     assert shown.status_code == 200
-    assert shown.get_json()["categorised"] == {"rule": 0, "file": 0, "learnt": 1}
+    assert shown.get_json()["categorised"] == {"rule": 0, "file": 0, "learnt": 1, "starter": 0}
     assert categories_by_description(stack) == {"Joe's Diner": "Dining", "JOE'S DINER": "Dining"}
 
 

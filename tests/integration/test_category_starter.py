@@ -48,6 +48,13 @@ def test_a_real_export_with_no_category_column_gets_starter_categories(stack: St
     paypal = next(d for d in got if d.startswith("PAYPAL INST XFER"))
     assert got[paypal] == "Transfers"
     assert got["BMO HARRIS BANK"] is None  # no well-known word: left for the user
+    # the import's status counts those rows under the starter table, not under the user's rules
+    assert doc["categorised"] == {
+        "rule": 0,
+        "file": 0,
+        "learnt": 0,
+        "starter": sum(1 for c in got.values() if c),
+    }
     # only the categories a row got were created for the user
     assert user_categories(stack) == {c for c in got.values() if c}
     listed = cli_json("rules", "list", "--user", EMAIL)
@@ -60,12 +67,13 @@ def test_a_users_rule_and_a_learnt_rule_beat_the_starter_table(stack: Stack, tmp
     with stack.session() as s:
         create_user(s, EMAIL)
     cli_json("rules", "add", "--user", EMAIL, "--match", "LIDL*", "--category", "Discounters")
-    import_csv(
+    first = import_csv(
         stack,
         tmp_path / "a.csv",
         "Date,Description,Amount\n2026-11-01,TESCO STORES 3297,-9.10\n2026-11-01,LIDL 12,-4.00\n"
         "2026-11-01,SHELL 55,-40.00\n",
     )
+    assert first["categorised"] == {"rule": 1, "file": 0, "learnt": 0, "starter": 2}
     got = categories_by_description(stack)
     assert got == {"TESCO STORES 3297": "Groceries", "LIDL 12": "Discounters", "SHELL 55": "Fuel"}
     with stack.session() as s:  # the user moves Tesco from the starter category elsewhere
