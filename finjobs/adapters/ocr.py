@@ -476,14 +476,16 @@ def scan_loaded(im: Image, *, locale_hint: str | None, today: dt.date) -> Scan:
         Deferred(lambda: ocr_text(page, config=SECOND_CONFIG)),
         readings=[(first.text, first.words)],
     )
-    if _unconfirmed(first.text):
-        # The scaled reading decides (_settle_total), but an unconfirmed first one mostly predicts it:
-        # read --psm 4 beside the follow-up run instead of after it.
-        scan.second.start()
-    _follow_up(scan)
-    _settle_total(scan)
-    settle_date(scan.fields, scan.crops, scan.band_texts, day_first=day_first, today=today)
-    if scan.fields.date is None:
-        _date_from_other_readings(scan)
-    scan.second.wait()
+    try:
+        if _unconfirmed(first.text):
+            # The scaled reading decides (_settle_total), but an unconfirmed first one mostly predicts
+            # it: read --psm 4 beside the follow-up run instead of after it.
+            scan.second.start()
+        _follow_up(scan)
+        _settle_total(scan)
+        settle_date(scan.fields, scan.crops, scan.band_texts, day_first=day_first, today=today)
+        if scan.fields.date is None:
+            _date_from_other_readings(scan)
+    finally:
+        scan.second.wait()  # also when a run fails or rq's timeout fires: no Tesseract outlives the scan
     return scan

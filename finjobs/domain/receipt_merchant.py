@@ -57,12 +57,16 @@ def clean_name(line: str) -> str:
 
 
 # Words shops print in their names, for OCR repair: a name word one letter away from one of these
-# (same length, 6+ letters) is that word misread ("INTERNATIGNAL", "ENIERPRISE").
+# (same length, 6+ letters) is that word misread ("INTERNATIGNAL", "ENIERPRISE") when the two letters
+# are ones OCR takes for each other (_CONFUSED); GRAVEL or BAKERS are words of their own.
 NAME_WORDS = (
     "ENTERPRISE", "ENTERPRISES", "TRADING", "RESTAURANT", "RESTORAN", "SUPERMARKET", "HARDWARE",
     "STATIONERY", "STATIONERS", "BAKERY", "PHARMACY", "MARKETING", "HOLDINGS", "INDUSTRIES",
     "CORPORATION", "INTERNATIONAL", "LIMITED", "BERHAD", "PERNIAGAAN", "ELECTRICAL", "TRAVEL",
 )  # fmt: skip
+# Letters OCR reads for one another on print, by shape: round, upright strokes, bowls, diagonals.
+_CONFUSED = ("OGCQDU", "ITLJ", "EFBPR", "HNMK", "SZ", "VYWX")
+_SAME_SHAPE = frozenset((a, b) for group in _CONFUSED for a in group for b in group if a != b)
 # OCR's digit look-alikes of capitals, in abbreviations ("D.1.Y." for "D.I.Y.", "5/B" for "S/B").
 _LOOKALIKE = str.maketrans("0158", "OISB")
 _ABBREVIATION = re.compile(r"(?<![\w.])(?:[A-Z0-9][./]){1,3}[A-Z0-9]?\.?(?![\w/])")
@@ -82,7 +86,10 @@ def _fix_word(word: str) -> str:
     if up in NAME_WORDS:
         return word
     for known in NAME_WORDS:
-        if len(known) == len(up) and sum(a != b for a, b in zip(up, known, strict=True)) == 1:
+        if len(known) != len(up):
+            continue
+        wrong = [(a, b) for a, b in zip(up, known, strict=True) if a != b]
+        if len(wrong) == 1 and wrong[0] in _SAME_SHAPE:
             return known if word.isupper() else known.capitalize()
     return word
 

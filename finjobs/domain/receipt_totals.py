@@ -5,7 +5,7 @@ by receipt_candidates.WEIGHTS; several OCR readings are combined by one vote. Pu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -162,13 +162,22 @@ def total_scores(text: str) -> dict[Decimal, float]:
 _LEADING_LOOKALIKES = "47"
 
 
-def _lookalike_of(v: Decimal, seen: set[Decimal]) -> Decimal:
-    """The amount `v` is a misreading of: the same digits with a leading 4 or 7 read for 1, when
-    that amount is itself a candidate of some reading; else `v`."""
+# Features that only the page's arithmetic gives (items, subtotal + tax, cash - change): an amount
+# holding one adds up with other printed amounts, so it is what the page says, not a misread digit.
+_ARITHMETIC = frozenset(
+    {"total.item_sum", "total.with_tax", "total.with_tax_printed", "total.cash_minus_change",
+     "total.cash_minus_change_printed"}
+)  # fmt: skip
+
+
+def _lookalike_of(v: Decimal, features: Mapping[str, float], seen: set[Decimal]) -> Decimal:
+    """The amount `v` (with its `features`) is a misreading of: the same digits with a leading 4 or 7
+    read for 1, when that amount is itself a candidate of some reading and no arithmetic confirms `v`
+    (items 150.00 + 600.00 make the printed 750.00); else `v`."""
     text = f"{v:.2f}"
     if text[0] in _LEADING_LOOKALIKES and text.index(".") >= 2:  # "4.00" may well be 4.00
         other = Decimal("1" + text[1:])
-        if other in seen:
+        if other in seen and _ARITHMETIC.isdisjoint(features):
             return other
     return v
 
@@ -181,14 +190,15 @@ def _reading_features(text: str) -> dict[Decimal, dict[str, float]]:
 
 def vote_features(readings: Sequence[str]) -> dict[Decimal, dict[str, float]]:
     """Per amount, its features summed over the readings (an amount with a leading 4 or 7 counted
-    for the same amount with a leading 1 when some reading has that one, _lookalike_of): scored by
-    WEIGHTS this is the vote of combine_totals, the sum of the readings' scores."""
+    for the same amount with a leading 1 when some reading has that one and no arithmetic confirms
+    it, _lookalike_of): scored by WEIGHTS this is the vote of combine_totals, the sum of the readings'
+    scores."""
     per = [_reading_features(text) for text in readings]
     seen = {v for features in per for v in features}
     out: dict[Decimal, dict[str, float]] = {}
     for features in per:
         for v, f in features.items():
-            summed = out.setdefault(_lookalike_of(v, seen), {})
+            summed = out.setdefault(_lookalike_of(v, f, seen), {})
             for name, strength in f.items():
                 summed[name] = summed.get(name, 0.0) + strength
     return out
@@ -198,7 +208,8 @@ def combine_totals(readings: Sequence[str]) -> tuple[Decimal | None, float]:
     """The total over several OCR readings of one receipt: one vote in which every candidate casts
     its score, so an amount two readings support beats one reading's misread digit (ties: the larger
     amount); an amount with a leading 4 or 7 votes for the same amount with a leading 1 when some
-    reading has that one (_lookalike_of). Confidence 0..1 scales with the evidence per reading."""
+    reading has that one and no arithmetic confirms it (_lookalike_of). Confidence 0..1 scales with the
+    evidence per reading."""
     ballots = [(v, Candidate(v, f).score) for v, f in vote_features(readings).items()]
     voted = vote(ballots, tie=lambda v: v)
     if voted is None:

@@ -102,7 +102,7 @@ def decide_sign(
     answers: SignAnswers = (),
 ) -> RoleChoice:
     """Whether a single amount column lists money out as positive, scored from the file's evidence; an
-    all-positive column the evidence leaves open is an open question, answered by `answer`, else read as
+    all-positive column the evidence leaves open is an open question, answered by `answers`, else read as
     written (the stated default), recorded as an assumption. A direction column, a debit/credit pair, a
     running balance that holds and account type 'credit' (the user said: a card) decide it elsewhere."""
     roles = choice.roles

@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import threading
+import time
 from datetime import date
 
 import pytest
@@ -349,3 +351,36 @@ def test_pytesseract_is_imported_without_pandas_and_numpy_stays_importable() -> 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "numpy"]
+
+
+class _FailAfterAhead(list[tuple[str, list[tuple[int, int]], float]]):
+    """A trace_runs log that holds the ahead --psm 4 thread alive for a while once its run is done,
+    and fails the scan's next main-thread run while that thread is alive (an engine error, or
+    rq's JobTimeoutException, raised between Deferred.start and the end of the scan)."""
+
+    def append(self, run: tuple[str, list[tuple[int, int]], float]) -> None:
+        me = threading.current_thread()
+        if me.name == "finjobs-ocr-ahead":
+            time.sleep(2.0)
+        elif any(t.name == "finjobs-ocr-ahead" and t.is_alive() for t in threading.enumerate()):
+            raise RuntimeError("engine failed during the follow-up run")
+        super().append(run)
+
+
+@needs_data
+def test_a_scan_that_fails_after_reading_ahead_leaves_no_reading_running() -> None:
+    """000's first reading has no confirmed total, so its --psm 4 reading starts in a thread; when the
+    scan then fails, that thread (and its Tesseract) must be joined before the error leaves."""
+    from finjobs.adapters import ocr_engine
+
+    log = _FailAfterAhead()
+    ocr_engine.trace_runs(log)
+    try:
+        with pytest.raises(RuntimeError, match="follow-up run"):
+            ocr.scan_loaded(
+                ocr.load_image(photo("000"), source="000.jpg"), locale_hint=None, today=date(2026, 1, 1)
+            )
+    finally:
+        ocr_engine.trace_runs(None)
+    assert [t for t in threading.enumerate() if t.name == "finjobs-ocr-ahead"] == []
+    assert [config for config, _, _ in log] == [ocr_engine.TESSERACT_CONFIG, ocr_engine.SECOND_CONFIG]

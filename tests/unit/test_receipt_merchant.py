@@ -47,3 +47,15 @@ def test_repair_name_leaves_clean_names_alone(name: str) -> None:
 def test_parse_receipt_returns_the_repaired_name() -> None:
     text = "YONG CEN ENTERPRISE FO\nNO 5 JALAN BESAR\nTOTAL 94.00\n"
     assert parse_receipt(text).merchant == "YONG CEN ENTERPRISE"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ABC GRAVEL SUPPLY",  # G for T is no OCR slip: GRAVEL is a word, not TRAVEL misread
+        "JOHN BAKERS",  # nor S for Y (BAKERY)
+        "SMITH FOLDINGS",  # nor F for H (HOLDINGS)
+    ],
+)
+def test_a_word_one_letter_from_a_name_word_stays_unless_ocr_confuses_the_two_letters(name: str) -> None:
+    assert repair_name(name) == name

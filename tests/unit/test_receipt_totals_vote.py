@@ -57,3 +57,15 @@ def test_a_whole_unit_on_a_rounding_adjustment_line_is_a_misread_adjustment() ->
     assert combine_totals([text])[0] == Decimal("758.70")
     # ... while a rounding line that names no adjustment still holds the rounded total
     assert combine_totals(["Total Sales 42.33\nRounding RM = 42.35\n"])[0] == Decimal("42.35")
+
+
+def test_an_amount_the_page_s_arithmetic_confirms_is_no_misread() -> None:
+    # Items 150.00 + 600.00 and CASH 800.00 - CHANGE 50.00 make the printed TOTAL 750.00: the item
+    # 150.00 is no reason to read it as a misread 150.00, however many readings of the page vote.
+    page = "ITEM A 150.00\nITEM B 600.00\nTOTAL 750.00\nCASH 800.00\nCHANGE 50.00\n"
+    assert combine_totals([page])[0] == Decimal("750.00")
+    assert combine_totals([page, page])[0] == Decimal("750.00")
+    from finjobs.domain.receipt_candidates import WEIGHTS
+    from finjobs.domain.receipt_totals import _ARITHMETIC
+
+    assert WEIGHTS.keys() >= _ARITHMETIC  # every name is a feature the candidates carry
