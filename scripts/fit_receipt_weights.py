@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     groups, seen = groups_for(DEFAULT_FOLDER, ranges, names)
     w0 = np.array([WEIGHTS[f] for f in names])
     print(f"{seen} labelled receipts, {len(groups)} with the right total among the vote's candidates")
+    if len(groups) < args.folds:
+        print(f"too few receipts to fit ({len(groups)}, fewer than --folds {args.folds}): widen --only")
+        return 1
     print(f"right pick (of those): hand-set {picks_right(groups, w0):.3f}")
     pulls = args.pull or [0.003, 0.01, 0.1]
     cv = {pull: cross_validate(groups, w0, pull, args.folds, args.steps) for pull in pulls}
