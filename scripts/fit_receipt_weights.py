@@ -46,7 +46,7 @@ def groups_for(folder: Path, ranges: list[tuple[int, int]], names: list[str]) ->
             continue
         seen += 1
         scan = ocr.scan_loaded(ocr.load_image(path.read_bytes()), locale_hint="MY", today=date.today())
-        feats = vote_features([text for text, _ in scan.readings], scan.total_rereads)
+        feats = vote_features([text for text, _ in scan.readings])
         values = sorted(feats, reverse=True)  # argmax takes the first of equals: the larger amount
         right = np.array([v == truth for v in values], dtype=bool)
         if right.any():

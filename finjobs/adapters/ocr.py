@@ -11,7 +11,6 @@ import io
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from finjobs.adapters.ocr_engine import (
@@ -30,11 +29,9 @@ from finjobs.adapters.ocr_images import (
     flatten_lighting,
     header_image,
     line_image,
-    otsu_binarised,
     stack_bands,
 )
 from finjobs.domain.money import to_minor
-from finjobs.domain.receipt_totals import reread_amount, total_lines
 from finjobs.domain.receipts import (
     ReceiptFields,
     Word,
@@ -326,41 +323,6 @@ def _better(reading: Reading, other: Reading, *, gain: float) -> Reading:
     return other if after > before and after >= gain * before else reading
 
 
-# The TOTAL-family lines of the first reading re-read one by one (docs/receipts.md): each line's band
-# over the page's width, at these scales (its text at most TOTAL_LINE_MAX_PX high), read as it is
-# (contrast-stretched) and binarised (lighting flattened, then the crop's own Otsu level), each as one
-# line of money characters, all in one Tesseract run.
-TOTAL_LINE_PAD = 0.3
-TOTAL_LINE_SCALES = (2.0, 3.0)
-TOTAL_LINE_MAX_PX = 72.0
-TOTAL_LINE_CONFIG = "--psm 7 -c tessedit_do_invert=0 -c tessedit_char_whitelist=0123456789.,RM$"
-
-
-def total_line_crops(reading: Reading) -> list[Image]:
-    """The crops of the reading's total lines (receipt_totals.total_lines) to re-read."""
-    from PIL import ImageOps
-
-    crops = []
-    for line in total_lines(reading.text):
-        heights = sorted(w.height for w in reading.words if w.line == line and w.height > 0)
-        cap = TOTAL_LINE_MAX_PX / heights[len(heights) // 2] if heights else 1.0
-        for scale in TOTAL_LINE_SCALES:
-            crop = line_image(
-                reading.image, reading.words, line, scale=min(scale, cap), pad=TOTAL_LINE_PAD, full_width=True
-            )
-            if crop is not None:
-                crops += [ImageOps.autocontrast(crop, cutoff=1), otsu_binarised(flatten_lighting(crop))]
-    return crops
-
-
-def reread_total_lines(reading: Reading) -> list[Decimal]:
-    """The amounts the one-line re-reads of the reading's total lines state (one per crop, or none)."""
-    crops = total_line_crops(reading)
-    pages = ocr_pages(crops, config=TOTAL_LINE_CONFIG) if crops else []
-    found = (reread_amount(data_to_words(data)[0]) for data in pages)
-    return [v for v in found if v is not None]
-
-
 @dataclass
 class Scan:
     """What one scan knows so far: the first reading, the page for the total, the date-line crops,
@@ -377,7 +339,6 @@ class Scan:
     readings: list[tuple[str, list[Word]]] = field(default_factory=list)
     band_texts: list[str] = field(default_factory=list)
     spans: list[tuple[float, float]] = field(default_factory=list)
-    total_rereads: list[Decimal] = field(default_factory=list)  # what the total lines' re-reads state
 
     @property
     def fields(self) -> ReceiptFields:
@@ -457,7 +418,7 @@ def _settle_total(scan: Scan) -> None:
     fields = scan.fields
     if _unconfirmed(scan.readings[0][0]):
         scan.readings.append(scan.second.get())
-    total, total_conf = combine_totals([t for t, _ in scan.readings], scan.total_rereads)
+    total, total_conf = combine_totals([t for t, _ in scan.readings])
     if total is not None:
         fields.total_minor = to_minor(total, fields.currency or "XXX")
         fields.confidence["total"] = total_conf
@@ -519,10 +480,7 @@ def scan_loaded(im: Image, *, locale_hint: str | None, today: dt.date) -> Scan:
         # The scaled reading decides (_settle_total), but an unconfirmed first one mostly predicts it:
         # read --psm 4 beside the follow-up run instead of after it.
         scan.second.start()
-    rereads = Deferred(lambda: reread_total_lines(first))
-    rereads.start()  # beside the follow-up run, on the other core
     _follow_up(scan)
-    scan.total_rereads = rereads.get()
     _settle_total(scan)
     settle_date(scan.fields, scan.crops, scan.band_texts, day_first=day_first, today=today)
     if scan.fields.date is None:

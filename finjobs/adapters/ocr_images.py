@@ -23,12 +23,9 @@ def header_image(gray: Image) -> Image:
     return top.resize((max(1, top.width // 2), max(1, top.height // 2)), PILImage.Resampling.LANCZOS)
 
 
-def line_image(
-    gray: Image, words: list[Word], line: int, *, scale: float, pad: float, full_width: bool = False
-) -> Image | None:
-    """A band around one OCR line (its words' extent, or the page's width), scaled. Median word
-    height and centre, so one tall smudge read as a "word" does not stretch the band over the
-    neighbouring lines."""
+def line_image(gray: Image, words: list[Word], line: int, *, scale: float, pad: float) -> Image | None:
+    """A band around one OCR line (its words' extent), scaled. Median word height and centre, so one
+    tall smudge read as a "word" does not stretch the band over the neighbouring lines."""
     from PIL import Image as PILImage
 
     boxes = [w for w in words if w.line == line and w.height > 0]
@@ -39,33 +36,13 @@ def line_image(
     h, mid = heights[len(heights) // 2], centres[len(centres) // 2]
     top = max(0, int(mid - h / 2 - h * pad - 1))
     bottom = min(gray.height, int(mid + h / 2 + h * pad + 1))
-    left = 0 if full_width else max(0, min(w.left for w in boxes) - h)
-    right = gray.width if full_width else min(gray.width, max(w.left + w.width for w in boxes) + h)
+    left = max(0, min(w.left for w in boxes) - h)
+    right = min(gray.width, max(w.left + w.width for w in boxes) + h)
     if bottom <= top or right <= left:
         return None
     band = gray.crop((left, top, right, bottom))
     size = (max(1, round(band.width * scale)), max(1, round(band.height * scale)))
     return band.resize(size, PILImage.Resampling.LANCZOS) if scale != 1.0 else band
-
-
-def otsu_binarised(image: Image) -> Image:
-    """The image thresholded black/white at its own Otsu level (the level that best splits its
-    histogram in two): one line's crop has one paper and one ink, where the page may have several."""
-    import numpy as np
-    from PIL import Image as PILImage
-
-    pixels = np.asarray(image.convert("L"), dtype=np.uint8)
-    hist = np.bincount(pixels.ravel(), minlength=256).astype(np.float64)
-    levels = np.arange(256, dtype=np.float64)
-    below = np.cumsum(hist)
-    mass = np.cumsum(hist * levels)
-    above = below[-1] - below
-    split = (below > 0) & (above > 0)
-    if not split.any():  # one grey level: nothing to split
-        return image.convert("L")
-    between = np.zeros(256)
-    between[split] = (mass[-1] * below[split] - mass[split] * below[-1]) ** 2 / (below[split] * above[split])
-    return PILImage.fromarray(np.where(pixels > int(np.argmax(between)), 255, 0).astype(np.uint8))
 
 
 BAND_GAP = 24  # white pixels between stacked bands: wide enough that Tesseract never joins two

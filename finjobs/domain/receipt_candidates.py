@@ -37,7 +37,6 @@ WEIGHTS: dict[str, float] = {
     "total.item_sum": 1.0,  # equal to the sum of the item lines
     "total.repeated": 0.7,  # per extra printing of the same amount (at most 3)
     "total.lost_digit": 4.0,  # arithmetic one digit away from a labelled total's reading
-    "total.line_reread": 3.0,  # per one-line re-read of a TOTAL-family line that states it
     # date
     "date.found": 2.0,  # any date pattern
     "date.labelled": 3.0,  # on a line saying DATE / TARIKH

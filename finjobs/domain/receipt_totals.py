@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from finjobs.domain.receipt_candidates import Candidate, vote
 from finjobs.domain.receipt_items import item_sum, parse_items
-from finjobs.domain.receipt_lines import Amt, amounts, collect_amounts, label_line
+from finjobs.domain.receipt_lines import Amt, collect_amounts
 
 _MAX_TAX_RATE = Decimal("0.3")  # tax is a fraction of the subtotal: a bigger "tax" is a misfiled total
 _LABELLED = ("strong", "total")
@@ -179,38 +179,11 @@ def _reading_features(text: str) -> dict[Decimal, dict[str, float]]:
     return {c.value: dict(c.features) for c in total_candidates(amts, item_sum(parse_items(lines, amts)))}
 
 
-# At most this many TOTAL-family lines of a reading are cropped and read again (the last ones: the
-# amount due is printed below subtotals).
-MAX_TOTAL_LINES = 3
-
-
-def total_lines(text: str) -> list[int]:
-    """The lines of one reading labelled TOTAL-family (strong / total, by receipt_lines' table), and
-    the lines an amount-less label line lends that label to; the last MAX_TOTAL_LINES, in order."""
-    lines = text.splitlines()
-    found = {a.line for a in collect_amounts(lines) if a.kind in _LABELLED}
-    found |= {i for i, line in enumerate(lines) if label_line(line) in _LABELLED}
-    return sorted(found)[-MAX_TOTAL_LINES:]
-
-
-def reread_amount(text: str) -> Decimal | None:
-    """The amount a one-line re-read of a total line states: its rightmost positive amount."""
-    values = [v for v in amounts(text) if v > 0]
-    return values[-1] if values else None
-
-
-def vote_features(
-    readings: Sequence[str], rereads: Sequence[Decimal] = ()
-) -> dict[Decimal, dict[str, float]]:
+def vote_features(readings: Sequence[str]) -> dict[Decimal, dict[str, float]]:
     """Per amount, its features summed over the readings (an amount with a leading 4 or 7 counted
-    for the same amount with a leading 1 when some reading has that one, _lookalike_of), plus
-    total.line_reread once per re-read of a total line that states it: scored by WEIGHTS this is the
-    vote of combine_totals, the sum of the readings' scores."""
+    for the same amount with a leading 1 when some reading has that one, _lookalike_of): scored by
+    WEIGHTS this is the vote of combine_totals, the sum of the readings' scores."""
     per = [_reading_features(text) for text in readings]
-    reread: dict[Decimal, dict[str, float]] = {}
-    for v in rereads:
-        reread.setdefault(v, {"total.line_reread": 0.0})["total.line_reread"] += 1.0
-    per.append(reread)
     seen = {v for features in per for v in features}
     out: dict[Decimal, dict[str, float]] = {}
     for features in per:
@@ -221,13 +194,12 @@ def vote_features(
     return out
 
 
-def combine_totals(readings: Sequence[str], rereads: Sequence[Decimal] = ()) -> tuple[Decimal | None, float]:
+def combine_totals(readings: Sequence[str]) -> tuple[Decimal | None, float]:
     """The total over several OCR readings of one receipt: one vote in which every candidate casts
     its score, so an amount two readings support beats one reading's misread digit (ties: the larger
     amount); an amount with a leading 4 or 7 votes for the same amount with a leading 1 when some
-    reading has that one (_lookalike_of); `rereads` are the amounts the total-line re-reads state.
-    Confidence 0..1 scales with the evidence per reading."""
-    ballots = [(v, Candidate(v, f).score) for v, f in vote_features(readings, rereads).items()]
+    reading has that one (_lookalike_of). Confidence 0..1 scales with the evidence per reading."""
+    ballots = [(v, Candidate(v, f).score) for v, f in vote_features(readings).items()]
     voted = vote(ballots, tie=lambda v: v)
     if voted is None:
         return None, 0.0

@@ -9,12 +9,10 @@ import io
 import subprocess
 import sys
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
 from finjobs.adapters import ocr
-from finjobs.domain.receipt_totals import total_lines
 from finjobs.domain.receipts import parse_receipt
 from finjobs.errors import InputError
 from tests.support.receipts import RECEIPTS, generated_receipt, label, photo, png_bomb
@@ -351,54 +349,3 @@ def test_pytesseract_is_imported_without_pandas_and_numpy_stays_importable() -> 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "numpy"]
-
-
-def test_otsu_binarised_splits_ink_from_grey_paper() -> None:
-    from PIL import ImageDraw, ImageFont
-
-    from finjobs.adapters.ocr_images import otsu_binarised
-
-    im = Image.new("L", (300, 48), 170)  # grey paper
-    ImageDraw.Draw(im).text((8, 6), "TOTAL 12.34", fill=70, font=ImageFont.load_default(size=32))
-    out = otsu_binarised(im)
-    pairs = list(zip(im.tobytes(), out.tobytes(), strict=True))
-    assert {b for _, b in pairs} == {0, 255}
-    assert all(b == 0 for a, b in pairs if a <= 90)  # the ink (anti-aliased edges aside) black
-    assert all(b == 255 for a, b in pairs if a >= 150)  # the paper white
-    flat = Image.new("L", (20, 20), 128)
-    assert otsu_binarised(flat).tobytes() == flat.tobytes()  # one level: nothing to split
-
-
-def test_each_total_line_is_reread_from_its_crops_in_one_run() -> None:
-    from PIL import ImageDraw, ImageFont
-
-    from finjobs.adapters.ocr_engine import trace_runs
-
-    font = ImageFont.load_default(size=28)
-    page = Image.new("L", (520, 260), 255)
-    draw = ImageDraw.Draw(page)
-    for k, text in enumerate(("COFFEE 8.70", "CAKE 3.64", "TOTAL 12.34", "CASH 20.00", "CHANGE 7.66")):
-        draw.text((20, 20 + 44 * k), text, fill=0, font=font)
-    first = ocr.first_pass(page, locale_hint="MY", latest_year=2027)
-    assert [first.text.splitlines()[i] for i in total_lines(first.text)] == ["TOTAL 12.34"]
-    crops = ocr.total_line_crops(first)
-    assert len(crops) == 2 * len(ocr.TOTAL_LINE_SCALES)  # plain and binarised, at each scale
-    assert all(c.width >= page.width * min(ocr.TOTAL_LINE_SCALES) - 1 for c in crops)  # the page's width
-    runs: list[tuple[str, list[tuple[int, int]], float]] = []
-    trace_runs(runs)
-    try:
-        amounts = ocr.reread_total_lines(first)
-    finally:
-        trace_runs(None)
-    assert len(runs) == 1 and runs[0][0] == ocr.TOTAL_LINE_CONFIG
-    assert amounts == [Decimal("12.34")] * len(crops)
-
-
-@needs_data
-def test_a_real_total_line_rereads_to_its_amount() -> None:
-    # receipt 003: "Total Sales (Inclusive of GST) : 80.90", then the GST summary's "Total 80.91 0.00"
-    first = ocr.first_pass(ocr.preprocess(ocr.load_image(photo("003"))), locale_hint="MY", latest_year=2027)
-    amounts = ocr.reread_total_lines(first)
-    assert amounts.count(Decimal("80.90")) >= 3
-    fields = ocr.scan_image(photo("003"), source="003.jpg", locale_hint="MY")
-    assert fields.to_dict()["total"] == label("003")["total"]
