@@ -205,6 +205,29 @@ PAYEE_NAMES = {
     "payee name",
     "recipient",
     "name of counterparty",
+    # norm_name strips umlauts (u, not ue): DKB's "Auftraggeber / Begünstigter"
+    "auftraggeber begunstigter",
+    "begunstigter",
+    "begunstigter zahlungspflichtiger",
+    "zahlungspflichtiger",
+    # Dutch: Knab's "Tegenrekeninghouder" (holder of the other account)
+    "tegenrekeninghouder",
+    "naam tegenpartij",
+    "naam tegenrekening",
+    # Nordic and Baltic: receiver / payer, SEB's "Beneficiary's name"
+    "beneficiary s name",
+    "mottagare",
+    "betalningsmottagare",
+    "modtager",
+    "mottaker",
+    "saaja",
+    "maksaja",
+    "saaja maksaja",
+    "saaja maksja",
+    "gavejas",
+    "moketojas",
+    "sanemejs",
+    "maksatajs",
 }
 DESC_PRIMARY = {
     "description",
@@ -234,6 +257,7 @@ DESC_PRIMARY = {
     "reason",
     "remarks",
     "communication",
+    "umsatztext",  # livebank: the transaction's text beside the Buchungstext kind
 }
 DESC_EXTRA = re.compile(r"(vwz|verwendungszweck|description|memo|zeile|line|libelle|detail)\s*\d+")
 DESC_MEMO = {

@@ -158,6 +158,28 @@ def test_the_description_is_a_column_of_free_text(name: str, column: str, payee:
     assert any(payee in r["description"] for r in _rows(name)["rows"])
 
 
+@pytest.mark.parametrize(
+    ("name", "payee_column"),
+    [
+        ("dkb-giro.csv", "Auftraggeber / Begünstigter"),
+        ("knab.csv", "Tegenrekeninghouder"),
+        ("livebank.csv", "Umsatztext"),
+        ("seb-ee.csv", "Beneficiary's name"),
+    ],
+)
+def test_the_payee_column_named_in_the_banks_language_is_read_into_the_description(
+    name: str, payee_column: str
+) -> None:
+    fmt = detect_format(opener(name), source=name)
+    assert payee_column in fmt.columns["description"]
+    expected = json.loads((EXPECTED / f"{name}.json").read_text(encoding="utf-8"))["rows"]
+    wanted = Counter(" ".join(r["payee"].split()).casefold() for r in expected if r.get("payee"))
+    got = [r["description"].casefold() for r in _rows(name)["rows"]]
+    assert wanted
+    missing = [p for p in wanted if not any(p in d for d in got)]
+    assert missing == []
+
+
 def test_a_description_named_by_its_header_stays_when_every_row_has_the_same_payee() -> None:
     text = "Date,Description,Amount\n" + "".join(f"2024-01-0{d},TESCO,-{d}.00\n" for d in range(1, 6))
     fmt = detect_format(lambda: io.BytesIO(text.encode()), source="same-payee.csv")
