@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from finjobs.domain.statement_roles import _holds, column_values, file_order
 from finjobs.domain.statements import detect_format, preview
 from finjobs.domain.statements_values import amount_shape, date_shape, direction_of
 
@@ -23,9 +24,6 @@ CASES = sorted(p.name.removesuffix(".json") for p in EXPECTED.glob("*.json"))
 # Misses whose class lives in modules other engineers own now (see the report of issue 15); strict, so
 # a fix there turns these into failures to remove from the list.
 OPEN = {
-    # headerless with a balance-before-the-row column in date order: statement_roles reads it as a
-    # newest-first balance-after and flips every sign
-    "asn-nl.csv": "running balance read in the wrong file order (statement_roles)",
     # two date columns, Started Date and Completed Date; the repo's own test books on Completed Date
     "revolut-2021.csv": "which of two date columns (statement_vocab)",
     # a card export: charges positive, credits flagged CR in an unnamed column; only the user's account type
@@ -103,6 +101,28 @@ def test_a_direction_column_is_found_by_its_words_when_the_header_word_is_unknow
     assert fmt.sign_rule == rule
     amounts = [Decimal(r["amount"]) for r in _rows(name)["rows"]]
     assert any(a < 0 for a in amounts)
+
+
+def test_a_balance_before_the_row_in_date_order_proves_the_amounts_as_written() -> None:
+    # asn-nl.csv: headerless, oldest row first, column 9 the balance BEFORE the row (130.44 then 354.21
+    # after +223.77); read as a newest-first balance after the row, it holds with every sign flipped.
+    fmt = detect_format(opener("asn-nl.csv"), source="asn-nl.csv")
+    assert fmt.header_line is None
+    assert (fmt.columns["amount"], fmt.columns["balance"]) == ([10], [8])
+    assert fmt.sign_rule == "amount"
+    rows = [
+        [c.strip("'") for c in line.split(",")] for line in (DATA / "asn-nl.csv").read_text().splitlines()
+    ]
+    assert file_order(rows, {"date": [0]}) == 1
+    assert file_order(rows[::-1], {"date": [0]}) == -1
+    assert file_order(rows, {}) == 0
+    balance, amount = column_values(rows, 8), column_values(rows, 10)
+    checked, plus, minus = _holds(balance, amount, order=1)
+    assert (plus, minus) == (checked, 0)
+    assert _holds(balance[::-1], amount[::-1], order=-1) == (checked, checked, 0)
+    # the order unknown, only the balance-after formula: the flipped sign is all it can see
+    _, plus_unknown, minus_unknown = _holds(balance, amount)
+    assert minus_unknown == checked > 2 * plus_unknown
 
 
 def test_k_is_kredit() -> None:
