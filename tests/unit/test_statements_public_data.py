@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from finjobs.domain import statement_vocab as vocab
 from finjobs.domain.statement_roles import _holds, column_values, file_order
 from finjobs.domain.statements import detect_format, preview
 from finjobs.domain.statements_values import amount_shape, date_shape, direction_of
@@ -24,8 +25,6 @@ CASES = sorted(p.name.removesuffix(".json") for p in EXPECTED.glob("*.json"))
 # Misses whose class lives in modules other engineers own now (see the report of issue 15); strict, so
 # a fix there turns these into failures to remove from the list.
 OPEN = {
-    # two date columns, Started Date and Completed Date; the repo's own test books on Completed Date
-    "revolut-2021.csv": "which of two date columns (statement_vocab)",
     # a card export: charges positive, credits flagged CR in an unnamed column; only the user's account type
     # (credit) or a sparse-flag sign rule (in _row_parser) can read it
     "jl-partnership-card.csv": "card sign convention with a sparse CR flag (_row_parser)",
@@ -123,6 +122,16 @@ def test_a_balance_before_the_row_in_date_order_proves_the_amounts_as_written() 
     # the order unknown, only the balance-after formula: the flipped sign is all it can see
     _, plus_unknown, minus_unknown = _holds(balance, amount)
     assert minus_unknown == checked > 2 * plus_unknown
+
+
+def test_of_a_started_and_a_completed_date_the_completed_one_is_the_booking_date() -> None:
+    # revolut-2021.csv: a card payment started 2021-09-03 is booked when completed, 2021-09-05
+    fmt = detect_format(opener("revolut-2021.csv"), source="revolut-2021.csv")
+    assert fmt.columns["date"] == ["Completed Date"]
+    dates = [r["date"] for r in _rows("revolut-2021.csv")["rows"] if r["amount"] == "-9.50"]
+    assert dates == ["2021-09-05"]
+    for booked, started in (("completed date", "started date"), ("settlement date", "authorised date")):
+        assert vocab.score("date", booked) > vocab.score("date", "date of x") > vocab.score("date", started)
 
 
 def test_k_is_kredit() -> None:
