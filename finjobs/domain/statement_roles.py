@@ -199,6 +199,16 @@ def _direction_at(rows: Rows, i: int) -> tuple[list[int], str] | None:
     return None
 
 
+def flag_way(rows: Rows, i: int) -> int | None:
+    """Column i is a sparse direction flag (one direction word on at most half the rows, the rest
+    blank): that word's direction, which the blank rows take the other way; else None."""
+    filled = [c for r in rows if (c := _cell(r, i))]
+    ways = {direction_of(c) for c in filled}
+    if not filled or len(filled) > 0.5 * len(rows) or len(ways) != 1 or None in ways:
+        return None
+    return ways.pop()
+
+
 def currency_column(rows: Rows, width: int, used: set[int]) -> tuple[int, str] | None:
     """A column of ISO currency codes."""
     for i in range(width):

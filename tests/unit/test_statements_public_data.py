@@ -22,13 +22,9 @@ DATA = Path(__file__).parents[1] / "data" / "bank-csv-public"
 EXPECTED = DATA / "expected"
 CASES = sorted(p.name.removesuffix(".json") for p in EXPECTED.glob("*.json"))
 
-# Misses whose class lives in modules other engineers own now (see the report of issue 15); strict, so
-# a fix there turns these into failures to remove from the list.
-OPEN = {
-    # a card export: charges positive, credits flagged CR in an unnamed column; only the user's account type
-    # (credit) or a sparse-flag sign rule (in _row_parser) can read it
-    "jl-partnership-card.csv": "card sign convention with a sparse CR flag (_row_parser)",
-}
+# Files still missed, by name -> the open class (none now); strict, so a fix turns its entry into a failure
+# to remove from the list.
+OPEN: dict[str, str] = {}
 
 
 def opener(name: str):
@@ -132,6 +128,25 @@ def test_of_a_started_and_a_completed_date_the_completed_one_is_the_booking_date
     assert dates == ["2021-09-05"]
     for booked, started in (("completed date", "started date"), ("settlement date", "authorised date")):
         assert vocab.score("date", booked) > vocab.score("date", "date of x") > vocab.score("date", started)
+
+
+def test_a_sparse_cr_flag_signs_a_card_export_its_blank_rows_are_charges() -> None:
+    # jl-partnership-card.csv: amounts never negative, an unnamed last column with CR on 1 of 8 rows
+    fmt = detect_format(opener("jl-partnership-card.csv"), source="jl-partnership-card.csv")
+    assert fmt.sign_rule == "flag_credit:"
+    amounts = sorted(Decimal(r["amount"]) for r in _rows("jl-partnership-card.csv")["rows"])
+    assert amounts[-1] == Decimal("1234.56")
+    assert len(amounts) == 8
+    assert all(a < 0 for a in amounts[:-1])
+
+
+def test_a_direction_word_on_most_rows_is_no_flag_and_a_blank_direction_cell_is_skipped() -> None:
+    text = "Datum;Bedrag;Soort\n01-02-2020;5,00;D\n02-02-2020;6,00;C\n03-02-2020;7,00;\n04-02-2020;8,00;D\n"
+    fmt = detect_format(lambda: io.BytesIO(text.encode()), source="words.csv")
+    assert fmt.sign_rule == "direction:Soort"
+    got = preview(lambda: io.BytesIO(text.encode()), source="words.csv", limit=None)
+    assert [r["amount"] for r in got["rows"]] == ["-5.00", "6.00", "-8.00"]
+    assert [s["reason"] for s in got["skipped"]] == ["direction '' is neither debit nor credit"]
 
 
 def test_k_is_kredit() -> None:
