@@ -221,6 +221,9 @@ class _Picker:
             self.take("direction", self.best("direction", dir_ok))
             if "direction" not in self.roles:  # a header word we do not know ('CreditDebet', 'D/K')
                 self.take("direction", _direction_by_words(self.stats, self.free))
+            if "direction" not in self.roles:  # a card's CR on its few credits, the rest charges
+                rows = self.stats[self.roles["amount"][0]].filled
+                self.take("direction", _direction_by_words(self.stats, self.free, sparse_of=rows))
 
     def others(self) -> None:
         def cur(i: int) -> bool:
@@ -248,12 +251,17 @@ def _assign_roles(
     return picker.roles
 
 
-def _direction_by_words(stats: list[_ColumnStats], free: Callable[[int], bool]) -> int | None:
+def _direction_by_words(
+    stats: list[_ColumnStats], free: Callable[[int], bool], sparse_of: int = 0
+) -> int | None:
     """A short-word column where every value is a direction word and both directions occur (D/C, Af/Bij,
-    DEBIT/CREDIT): the values split the rows, whatever the header calls it."""
+    DEBIT/CREDIT): the values split the rows, whatever the header calls it. With `sparse_of` (the rows
+    with an amount): a flag instead, one direction word on at most half of those rows (a card's CR)."""
     for i, s in enumerate(stats):
         words = s.filled and s.directions == s.filled and s.length <= 12 * s.filled
-        if free(i) and words and 0 < s.credits < s.directions:
+        split = 0 < s.credits < s.directions
+        flag = s.credits in (0, s.directions) and s.filled <= 0.5 * sparse_of
+        if free(i) and words and (flag if sparse_of else split):
             return i
     return None
 

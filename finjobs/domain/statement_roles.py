@@ -6,6 +6,7 @@ Each finding carries a human string ("running balance holds on 212/212 rows") fo
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -71,10 +72,35 @@ def money_columns(rows: Rows, width: int, used: set[int]) -> dict[int, list[Deci
     return found
 
 
-def _holds(bal: Values, amt: Values, moving: bool = False) -> tuple[int, int, int]:
-    """(checked, holds with +amount, holds with -amount) over consecutive rows, either file order;
+def file_order(rows: Rows, roles: dict[str, list[int]]) -> int:
+    """Which way the file runs, from its dates where they move: 1 oldest row first, -1 newest first,
+    0 when there is no date column, the dates never move, or day-first and month-first disagree."""
+    if "date" not in roles:
+        return 0
+    shapes = [s for r in rows if (s := date_shape(_cell(r, roles["date"][0]))) is not None]
+    seen: set[int] = set()
+    for order in ("DMY", "MDY"):
+        dates = [d for s in shapes if (d := s.resolve(order)) is not None]
+        if not dates or len(dates) < len(shapes):
+            continue
+        up = sum(b > a for a, b in itertools.pairwise(dates))
+        down = sum(b < a for a, b in itertools.pairwise(dates))
+        seen.add(1 if up >= _ORDERED * (up + down) > 0 else -1 if down >= _ORDERED * (up + down) > 0 else 0)
+    return seen.pop() if len(seen) == 1 else 0
+
+
+_ORDERED = 0.9  # share of the date moves that go one way for the file order to count as known
+
+
+def _holds(bal: Values, amt: Values, moving: bool = False, order: int = 0) -> tuple[int, int, int]:
+    """(checked, holds with +amount, holds with -amount) over consecutive rows. With the file order
+    unknown (0): a balance after the row, either order. With it known (1 oldest first, -1 newest first)
+    both formulas are scored apart, the balance after the row (new = old + its amount) and the balance
+    before it (the next row's = this one's + this amount), and each sign counts its better formula.
     moving=True checks only rows where the balance moves (a constant column proves nothing)."""
     checked = plus = minus = 0
+    after = [0, 0]  # [+amount, -amount]
+    before = [0, 0]
     for k in range(1, len(bal)):
         b0, b1, a0, a1 = bal[k - 1], bal[k], amt[k - 1], amt[k]
         if b0 is None or b1 is None or a0 is None or a1 is None or (moving and b0 == b1):
@@ -82,7 +108,14 @@ def _holds(bal: Values, amt: Values, moving: bool = False) -> tuple[int, int, in
         checked += 1
         plus += b1 - b0 == a1 or b0 - b1 == a0
         minus += b1 - b0 == -a1 or b0 - b1 == -a0
-    return checked, plus, minus
+        step, (later, earlier) = (b1 - b0, (a1, a0)) if order >= 0 else (b0 - b1, (a0, a1))
+        after[0] += step == later
+        after[1] += step == -later
+        before[0] += step == earlier
+        before[1] += step == -earlier
+    if order == 0:
+        return checked, plus, minus
+    return checked, max(after[0], before[0]), max(after[1], before[1])
 
 
 def _pair_values(d: list[Decimal | None], c: list[Decimal | None]) -> tuple[list[Decimal | None], int]:
@@ -96,14 +129,14 @@ def _pair_values(d: list[Decimal | None], c: list[Decimal | None]) -> tuple[list
     return out, one
 
 
-def _with_balance(base: _Layout, amounts: Values, money: Money) -> _Layout:
+def _with_balance(base: _Layout, amounts: Values, money: Money, order: int) -> _Layout:
     """The base layout plus the best running-balance column among the other money columns, if any holds."""
     taken = {i for ix in base.roles.values() for i in ix}
     best = base
     for b, bal in money.items():
         if b in taken:
             continue
-        checked, plus, minus = _holds(bal, amounts)
+        checked, plus, minus = _holds(bal, amounts, order=order)
         held = max(plus, minus)
         if checked < 1 or held < 0.8 * checked:
             continue
@@ -117,7 +150,7 @@ def _with_balance(base: _Layout, amounts: Values, money: Money) -> _Layout:
     return best
 
 
-def _layouts(rows: Rows, money: Money, signs: dict[int, list[int]]) -> list[_Layout]:
+def _layouts(rows: Rows, money: Money, signs: dict[int, list[int]], order: int) -> list[_Layout]:
     n = len(rows)
     out: list[_Layout] = []
     for a, values in money.items():
@@ -126,7 +159,7 @@ def _layouts(rows: Rows, money: Money, signs: dict[int, list[int]]) -> list[_Lay
         if a in signs:  # an unsigned amount signed by a direction column
             amounts = [None if v is None else s * abs(v) for v, s in zip(values, signs[a], strict=True)]
         base = _Layout(filled / n, {"amount": [a]}, {"amount": f"amounts on {filled}/{n} rows"})
-        out.append(_with_balance(base, amounts, money))
+        out.append(_with_balance(base, amounts, money, order))
     for d in money:
         for c in money:
             if c <= d:
@@ -136,7 +169,7 @@ def _layouts(rows: Rows, money: Money, signs: dict[int, list[int]]) -> list[_Lay
                 continue
             why = f"each row fills one of the two on {one}/{n} rows"
             base = _Layout(1.5 * one / n, {"debit": [d], "credit": [c]}, {"debit": why, "credit": why})
-            found = _with_balance(base, pair, money)
+            found = _with_balance(base, pair, money, order)
             if found.flipped:  # the balance says the first column is the money coming in
                 roles = {**found.roles, "debit": [c], "credit": [d]}
                 found = _Layout(found.score, roles, found.evidence)
@@ -164,6 +197,16 @@ def _direction_at(rows: Rows, i: int) -> tuple[list[int], str] | None:
         out, into = signs.count(-1), signs.count(1)
         return signs, f"direction words {words} on {known}/{len(rows)} rows ({out} out, {into} in)"
     return None
+
+
+def flag_way(rows: Rows, i: int) -> int | None:
+    """Column i is a sparse direction flag (one direction word on at most half the rows, the rest
+    blank): that word's direction, which the blank rows take the other way; else None."""
+    filled = [c for r in rows if (c := _cell(r, i))]
+    ways = {direction_of(c) for c in filled}
+    if not filled or len(filled) > 0.5 * len(rows) or len(ways) != 1 or None in ways:
+        return None
+    return ways.pop()
 
 
 def currency_column(rows: Rows, width: int, used: set[int]) -> tuple[int, str] | None:
@@ -213,7 +256,7 @@ def infer_roles(rows: Rows, width: int, fixed: dict[str, list[int]], previous: P
         signs: dict[int, list[int]] = {}
         if direction is not None:
             signs = {a: direction[1] for a, v in money.items() if not any(x is not None and x < 0 for x in v)}
-        layouts = sorted(_layouts(rows, money, signs), key=lambda lay: -lay.score)
+        layouts = sorted(_layouts(rows, money, signs, file_order(rows, roles)), key=lambda lay: -lay.score)
         if layouts:
             top = layouts[0]
             if len(layouts) > 1 and layouts[1].score == top.score and "balance" not in top.roles:
@@ -361,7 +404,8 @@ def _check_balance(rows: Rows, check: _Check) -> None:
         return
     money = check.money_roles()
     if "balance" in check.roles:
-        checked, plus, minus = _holds(column_values(rows, check.roles["balance"][0]), amounts, moving=True)
+        balance = column_values(rows, check.roles["balance"][0])
+        checked, plus, minus = _holds(balance, amounts, moving=True, order=file_order(rows, check.roles))
         if checked and plus >= 0.8 * checked:
             check.note(f"running balance holds on {plus}/{checked} rows", "balance", *money)
             return
@@ -403,7 +447,7 @@ def _amount_is_a_balance(rows: Rows, check: _Check) -> None:
     used = {i for r, ix in check.roles.items() if r not in ("balance",) for i in ix}
     as_balance = column_values(rows, a)
     for x, values in money_columns(rows, len(check.header), used).items():
-        checked, plus, minus = _holds(as_balance, values, moving=True)
+        checked, plus, minus = _holds(as_balance, values, moving=True, order=file_order(rows, check.roles))
         if not _strong(max(plus, minus), checked):
             continue
         proof = f"{max(plus, minus)}/{checked} rows"

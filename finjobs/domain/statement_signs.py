@@ -21,6 +21,7 @@ from finjobs.domain.statement_roles import (
     _holds,
     _signed,
     column_values,
+    file_order,
 )
 from finjobs.domain.statements_values import direction_of, fold, norm_name
 
@@ -89,7 +90,8 @@ def _balance_proves(rows: Rows, roles: dict[str, list[int]]) -> bool:
     amounts = _signed(rows, roles) if "balance" in roles else None
     if amounts is None:
         return False
-    checked, plus, minus = _holds(column_values(rows, roles["balance"][0]), amounts, moving=True)
+    balance = column_values(rows, roles["balance"][0])
+    checked, plus, minus = _holds(balance, amounts, moving=True, order=file_order(rows, roles))
     return checked > 0 and max(plus, minus) >= _PROVEN * checked
 
 
@@ -191,7 +193,8 @@ def weigh_direction(
     question answered like the others."""
     roles = choice.roles
     amounts = _signed(rows, roles) or []
-    checked, plus, minus = _holds(column_values(rows, roles["balance"][0]), amounts, moving=True)
+    balance = column_values(rows, roles["balance"][0])
+    checked, plus, minus = _holds(balance, amounts, moving=True, order=file_order(rows, roles))
     if checked < _MIN_CHECKED or minus < _PROVEN * checked or plus >= 0.5 * checked:
         return choice
     labelled = sum(1 for r in rows if direction_of(_cell(r, roles["direction"][0])))

@@ -38,7 +38,9 @@ class StatementFormat:
     columns: dict[str, list[str | int]]  # role -> header names (or 0-based indexes when headerless)
     date_order: str  # "DMY" | "MDY" | "YMD"
     decimal_sep: str  # "." | ","
-    sign_rule: str  # "amount" | "amount_flipped(credit)" | "debit_credit" | "direction[_reversed]:<col>"
+    # "amount" | "amount_flipped(credit)" | "debit_credit" | "direction[_reversed]:<col>"
+    # | "flag_credit:<col>" | "flag_debit:<col>" (a sparse flag: the blank rows go the other way)
+    sign_rule: str
     currency: str  # used when a row names no currency
     evidence: dict[str, str] = field(default_factory=dict)  # role -> why that column was chosen
     open_questions: list[str] = field(default_factory=list)  # what the file itself could not decide

@@ -36,6 +36,11 @@ DATE_PRIMARY = {
     "fecha contable",
 }
 DATE_SECONDARY = ("value", "valeur", "valuta", "wertstellung", "valor", "rentedatum", "posted", "effective")
+# Of two dates a row carries while it is processed (Revolut: Started Date, Completed Date), the booking
+# date is the one that says the money moved; the one it was started, authorised or requested comes second.
+DATE_BOOKED = ("completed", "completion", "booked", "settled", "settlement", "cleared")
+DATE_STARTED = ("started", "initiated", "authorized", "authorised", "requested")
+_DATE_WORDS = ("date", "datum", "fecha")
 AMOUNT_WORDS = ("amount", "betrag", "montant", "importe", "bedrag", "umsatz", "monto", "netamount")
 AMOUNT_PRIMARY = {
     "amount",
@@ -205,6 +210,29 @@ PAYEE_NAMES = {
     "payee name",
     "recipient",
     "name of counterparty",
+    # norm_name strips umlauts (u, not ue): DKB's "Auftraggeber / Begünstigter"
+    "auftraggeber begunstigter",
+    "begunstigter",
+    "begunstigter zahlungspflichtiger",
+    "zahlungspflichtiger",
+    # Dutch: Knab's "Tegenrekeninghouder" (holder of the other account)
+    "tegenrekeninghouder",
+    "naam tegenpartij",
+    "naam tegenrekening",
+    # Nordic and Baltic: receiver / payer, SEB's "Beneficiary's name"
+    "beneficiary s name",
+    "mottagare",
+    "betalningsmottagare",
+    "modtager",
+    "mottaker",
+    "saaja",
+    "maksaja",
+    "saaja maksaja",
+    "saaja maksja",
+    "gavejas",
+    "moketojas",
+    "sanemejs",
+    "maksatajs",
 }
 DESC_PRIMARY = {
     "description",
@@ -234,6 +262,7 @@ DESC_PRIMARY = {
     "reason",
     "remarks",
     "communication",
+    "umsatztext",  # livebank: the transaction's text beside the Buchungstext kind
 }
 DESC_EXTRA = re.compile(r"(vwz|verwendungszweck|description|memo|zeile|line|libelle|detail)\s*\d+")
 DESC_MEMO = {
@@ -288,6 +317,8 @@ RULES: tuple[Rule, ...] = (
     Rule("date", 4, contains=DATE_SECONDARY, also=("date", "datum", "fecha", "tag")),  # "Valutadatum"
     Rule("date", 0, contains=DATE_SECONDARY),
     Rule("date", 10, exact=frozenset(DATE_PRIMARY)),
+    Rule("date", 7, contains=DATE_BOOKED, also=_DATE_WORDS),
+    Rule("date", 5, contains=DATE_STARTED, also=_DATE_WORDS),
     Rule("date", 6, words=frozenset({"date", "datum", "fecha"})),
     Rule("date", 6, pattern=re.compile(r".*(?:date|datum)")),
     Rule("date", 5, exact=frozenset({"created", "created at", "timestamp", "time stamp"})),

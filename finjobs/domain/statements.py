@@ -26,7 +26,7 @@ from finjobs.domain.statement_header import (
     _find_header,
     _resolve_name,
 )
-from finjobs.domain.statement_roles import Previous, check_header_roles, infer_roles
+from finjobs.domain.statement_roles import Previous, check_header_roles, flag_way, infer_roles
 from finjobs.domain.statement_scan import _answer_date_order, _evidence, _scan_columns, _trailer_cell
 from finjobs.domain.statement_signs import SignAnswers, decide_sign
 from finjobs.domain.statement_sniff import (
@@ -278,14 +278,16 @@ def pick_currency(
 
 
 def sign_rule(spot: HeaderSpot, roles: Roles, account_type: str) -> str:
-    """debit_credit, direction[_reversed]:<column>, amount_flipped(credit) (a card, or proven), amount."""
+    """debit_credit, direction[_reversed]:<column>, flag_credit/flag_debit:<column> (a sparse flag: the blank
+    rows go the other way), amount_flipped(credit) (a card, or proven), amount."""
     cols = roles.columns
     if "debit" in cols or "credit" in cols:
         return "debit_credit"
     if "direction" in cols:
-        return ("direction_reversed:" if roles.words_reversed else "direction:") + (
-            spot.header[cols["direction"][0]] if spot.header else str(cols["direction"][0])
-        )
+        way = flag_way(spot.data, cols["direction"][0])
+        kind = "direction_reversed:" if roles.words_reversed else "direction:"
+        kind = kind if way is None else ("flag_credit:" if way > 0 else "flag_debit:")
+        return kind + (spot.header[cols["direction"][0]] if spot.header else str(cols["direction"][0]))
     if (account_type == "credit") != roles.flipped:
         return "amount_flipped(credit)"
     return "amount"
@@ -419,6 +421,9 @@ def _row_parser(  # noqa: C901 -- the hot row parser: one closure, its per-file 
     split = [(roles[r][0], sign) for r, sign in (("debit", -1), ("credit", 1)) if r in roles]
     amount_i = roles["amount"][0] if not split else -1
     dir_i = roles["direction"][0] if "direction" in roles else None
+    # a sparse flag: its word on the flagged rows, the other direction on the blank ones
+    rule = fmt.sign_rule
+    unflagged = -1 if rule.startswith("flag_credit:") else 1 if rule.startswith("flag_debit:") else None
     bal_i = roles["balance"][0] if balances and "balance" in roles else None
     desc_cols = roles.get("description", [])
     desc_i = desc_cols[0] if len(desc_cols) == 1 else None
@@ -473,7 +478,7 @@ def _row_parser(  # noqa: C901 -- the hot row parser: one closure, its per-file 
             amount, symbol_ccy = got
             if dir_i is not None:
                 raw_dir = row[dir_i].strip()
-                if (direction := direction_of(raw_dir)) is None:
+                if (direction := direction_of(raw_dir) or (unflagged if not raw_dir else None)) is None:
                     return f"direction {raw_dir!r} is neither debit nor credit"
                 amount = (-direction if flip else direction) * abs(amount)
             elif flip:

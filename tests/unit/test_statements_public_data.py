@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from finjobs.domain import statement_vocab as vocab
+from finjobs.domain.statement_roles import _holds, column_values, file_order
 from finjobs.domain.statements import detect_format, preview
 from finjobs.domain.statements_values import amount_shape, date_shape, direction_of
 
@@ -20,18 +22,9 @@ DATA = Path(__file__).parents[1] / "data" / "bank-csv-public"
 EXPECTED = DATA / "expected"
 CASES = sorted(p.name.removesuffix(".json") for p in EXPECTED.glob("*.json"))
 
-# Misses whose class lives in modules other engineers own now (see the report of issue 15); strict, so
-# a fix there turns these into failures to remove from the list.
-OPEN = {
-    # headerless with a balance-before-the-row column in date order: statement_roles reads it as a
-    # newest-first balance-after and flips every sign
-    "asn-nl.csv": "running balance read in the wrong file order (statement_roles)",
-    # two date columns, Started Date and Completed Date; the repo's own test books on Completed Date
-    "revolut-2021.csv": "which of two date columns (statement_vocab)",
-    # a card export: charges positive, credits flagged CR in an unnamed column; only the user's account type
-    # (credit) or a sparse-flag sign rule (in _row_parser) can read it
-    "jl-partnership-card.csv": "card sign convention with a sparse CR flag (_row_parser)",
-}
+# Files still missed, by name -> the open class (none now); strict, so a fix turns its entry into a failure
+# to remove from the list.
+OPEN: dict[str, str] = {}
 
 
 def opener(name: str):
@@ -105,6 +98,57 @@ def test_a_direction_column_is_found_by_its_words_when_the_header_word_is_unknow
     assert any(a < 0 for a in amounts)
 
 
+def test_a_balance_before_the_row_in_date_order_proves_the_amounts_as_written() -> None:
+    # asn-nl.csv: headerless, oldest row first, column 9 the balance BEFORE the row (130.44 then 354.21
+    # after +223.77); read as a newest-first balance after the row, it holds with every sign flipped.
+    fmt = detect_format(opener("asn-nl.csv"), source="asn-nl.csv")
+    assert fmt.header_line is None
+    assert (fmt.columns["amount"], fmt.columns["balance"]) == ([10], [8])
+    assert fmt.sign_rule == "amount"
+    rows = [
+        [c.strip("'") for c in line.split(",")] for line in (DATA / "asn-nl.csv").read_text().splitlines()
+    ]
+    assert file_order(rows, {"date": [0]}) == 1
+    assert file_order(rows[::-1], {"date": [0]}) == -1
+    assert file_order(rows, {}) == 0
+    balance, amount = column_values(rows, 8), column_values(rows, 10)
+    checked, plus, minus = _holds(balance, amount, order=1)
+    assert (plus, minus) == (checked, 0)
+    assert _holds(balance[::-1], amount[::-1], order=-1) == (checked, checked, 0)
+    # the order unknown, only the balance-after formula: the flipped sign is all it can see
+    _, plus_unknown, minus_unknown = _holds(balance, amount)
+    assert minus_unknown == checked > 2 * plus_unknown
+
+
+def test_of_a_started_and_a_completed_date_the_completed_one_is_the_booking_date() -> None:
+    # revolut-2021.csv: a card payment started 2021-09-03 is booked when completed, 2021-09-05
+    fmt = detect_format(opener("revolut-2021.csv"), source="revolut-2021.csv")
+    assert fmt.columns["date"] == ["Completed Date"]
+    dates = [r["date"] for r in _rows("revolut-2021.csv")["rows"] if r["amount"] == "-9.50"]
+    assert dates == ["2021-09-05"]
+    for booked, started in (("completed date", "started date"), ("settlement date", "authorised date")):
+        assert vocab.score("date", booked) > vocab.score("date", "date of x") > vocab.score("date", started)
+
+
+def test_a_sparse_cr_flag_signs_a_card_export_its_blank_rows_are_charges() -> None:
+    # jl-partnership-card.csv: amounts never negative, an unnamed last column with CR on 1 of 8 rows
+    fmt = detect_format(opener("jl-partnership-card.csv"), source="jl-partnership-card.csv")
+    assert fmt.sign_rule == "flag_credit:"
+    amounts = sorted(Decimal(r["amount"]) for r in _rows("jl-partnership-card.csv")["rows"])
+    assert amounts[-1] == Decimal("1234.56")
+    assert len(amounts) == 8
+    assert all(a < 0 for a in amounts[:-1])
+
+
+def test_a_direction_word_on_most_rows_is_no_flag_and_a_blank_direction_cell_is_skipped() -> None:
+    text = "Datum;Bedrag;Soort\n01-02-2020;5,00;D\n02-02-2020;6,00;C\n03-02-2020;7,00;\n04-02-2020;8,00;D\n"
+    fmt = detect_format(lambda: io.BytesIO(text.encode()), source="words.csv")
+    assert fmt.sign_rule == "direction:Soort"
+    got = preview(lambda: io.BytesIO(text.encode()), source="words.csv", limit=None)
+    assert [r["amount"] for r in got["rows"]] == ["-5.00", "6.00", "-8.00"]
+    assert [s["reason"] for s in got["skipped"]] == ["direction '' is neither debit nor credit"]
+
+
 def test_k_is_kredit() -> None:
     assert direction_of("K") == 1
     assert direction_of("D") == -1
@@ -156,6 +200,28 @@ def test_the_description_is_a_column_of_free_text(name: str, column: str, payee:
     fmt = detect_format(opener(name), source=name)
     assert fmt.columns["description"][0] == column
     assert any(payee in r["description"] for r in _rows(name)["rows"])
+
+
+@pytest.mark.parametrize(
+    ("name", "payee_column"),
+    [
+        ("dkb-giro.csv", "Auftraggeber / Begünstigter"),
+        ("knab.csv", "Tegenrekeninghouder"),
+        ("livebank.csv", "Umsatztext"),
+        ("seb-ee.csv", "Beneficiary's name"),
+    ],
+)
+def test_the_payee_column_named_in_the_banks_language_is_read_into_the_description(
+    name: str, payee_column: str
+) -> None:
+    fmt = detect_format(opener(name), source=name)
+    assert payee_column in fmt.columns["description"]
+    expected = json.loads((EXPECTED / f"{name}.json").read_text(encoding="utf-8"))["rows"]
+    wanted = Counter(" ".join(r["payee"].split()).casefold() for r in expected if r.get("payee"))
+    got = [r["description"].casefold() for r in _rows(name)["rows"]]
+    assert wanted
+    missing = [p for p in wanted if not any(p in d for d in got)]
+    assert missing == []
 
 
 def test_a_description_named_by_its_header_stays_when_every_row_has_the_same_payee() -> None:
