@@ -165,13 +165,20 @@ def _draft(
     )
 
 
-def evaluate_budget(budget: Budget, spent_minor: int, today: date) -> list[InsightDraft]:
-    """Alerts for one budget today: [], [exceeded], [warning], [projection] or [warning, projection]."""
+def evaluate_budget(
+    budget: Budget, spent_minor: int, today: date, category: str | None = None
+) -> list[InsightDraft]:
+    """Alerts for one budget today: [], [exceeded], [warning], [projection] or [warning, projection].
+    `category` is the category's name, for the text (else the text says "category <id>")."""
     if not in_force(budget, today):
         return []
     cur = budget.currency
     amount, spent = budget.amount_minor, spent_minor
-    scope = "all spending" if budget.category_id is None else f"category {budget.category_id}"
+    scope = (
+        "all spending"
+        if budget.category_id is None
+        else (category.strip() if category else f"category {budget.category_id}")
+    )
     money = f"{format_minor(spent, cur)} of {format_minor(amount, cur)} {cur}"
     pct = _percent(spent, amount)
     elapsed, left, total = _days(budget, today)

@@ -193,6 +193,17 @@ class BudgetRun:
         }
 
 
+def category_names(session: Session, ids: set[int], chunk: int = 5000) -> dict[int, str]:
+    """The names of these categories (the budgets that may alert), for the alerts' text; chunked."""
+    ordered = sorted(ids)
+    out: dict[int, str] = {}
+    for i in range(0, len(ordered), chunk):
+        part = ordered[i : i + chunk]
+        for cid, name in session.execute(select(Category.id, Category.name).where(Category.id.in_(part))):
+            out[cid] = name
+    return out
+
+
 def evaluate_budgets(
     session: Session,
     redis: Redis | None,
@@ -208,9 +219,11 @@ def evaluate_budgets(
     run = BudgetRun(today=today)
     spent = spent_in_scope(session, today, alerting_only=True, user_range=user_range, user_ids=user_ids)
     run.budgets, run.users = spent.budgets, len(spent.user_ids)
+    names = category_names(session, {b.category_id for b, _ in spent.pairs if b.category_id is not None})
     drafts: list[InsightDraft] = []
     for budget, amount in spent.pairs:
-        drafts.extend(evaluate_budget(budget, amount, today))
+        category = names.get(budget.category_id) if budget.category_id is not None else None
+        drafts.extend(evaluate_budget(budget, amount, today, category))
     run.alerts = len(drafts)
     run.new_insights = store_insights(session, drafts, now=now or utcnow())
     if redis is not None and spent.user_ids:

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from finjobs.cli.app import app
-from finjobs.db.models import Category, Transaction
+from finjobs.db.models import AiInsight, Category, Transaction
 from finjobs.queue.worker import simple_worker
-from finjobs.services.budgets import budget_statuses, create_budget
+from finjobs.services.budgets import budget_statuses, create_budget, evaluate_budgets
 from finjobs.services.users import create_user
 from tests.conftest import Stack
 
@@ -165,6 +165,10 @@ def test_a_category_budget_warns_on_imported_spending(stack: Stack, tmp_path: Pa
     rows = "ALDI 12,-50.00,\nFarm shop,-35.00,Groceries\nCinema,-60.00,Fun\n"
     got = groceries_budget(stack, tmp_path, rows, ("ALDI*", "Groceries"))
     assert got == ("Groceries", "85.00", "warning")
+    with stack.session() as s:  # the daily check's alert names the category, not its id
+        assert evaluate_budgets(s, None, today=dt.date.today()).alerts >= 1
+        warning = s.scalars(select(AiInsight).where(AiInsight.type == "budget_warning")).one()
+    assert warning.message.startswith("You have spent 85.00 of 100.00 USD on Groceries ("), warning.message
 
 
 def test_the_api_recategorises_and_the_next_import_learns_it(stack: Stack, tmp_path: Path) -> None:
