@@ -193,15 +193,13 @@ class BudgetRun:
         }
 
 
-def category_names(session: Session, ids: set[int], chunk: int = 5000) -> dict[int, str]:
-    """The names of these categories (the budgets that may alert), for the alerts' text; chunked."""
-    ordered = sorted(ids)
-    out: dict[int, str] = {}
-    for i in range(0, len(ordered), chunk):
-        part = ordered[i : i + chunk]
-        for cid, name in session.execute(select(Category.id, Category.name).where(Category.id.in_(part))):
-            out[cid] = name
-    return out
+def category_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """The names of these categories (the budgets that may alert), for the alerts' text: one range
+    query over their ids (no list of bind parameters), the ids not asked for dropped."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Category.id, Category.name).where(Category.id.between(min(ids), max(ids))))
+    return {cid: name for cid, name in rows if cid in ids}
 
 
 def evaluate_budgets(
