@@ -26,6 +26,9 @@ T = TypeVar("T")
 _TESS_ENV = {"OMP_THREAD_LIMIT": "1"}
 # --psm 6 reads receipt columns in print order; no inverted-text retry (docs/receipts.md).
 TESSERACT_CONFIG = "--psm 6 -c tessedit_do_invert=0"
+# A Tesseract run that takes longer is killed and the scan fails with a clear error (a page takes ~0.5 s;
+# a hung run would otherwise hold the worker until rq's job timeout).
+TESSERACT_TIMEOUT_S = 60.0
 
 
 # pytesseract imports pandas and numpy when they are installed (only for DataFrame and ndarray
@@ -113,9 +116,11 @@ def data_to_words(data: dict[str, list[Any]]) -> tuple[str, list[Word]]:
     return "\n".join(" ".join(ws) for ws in lines), words
 
 
-def ocr_pages(images: list[Image], *, config: str = TESSERACT_CONFIG) -> list[dict[str, list[Any]]]:
+def ocr_pages(
+    images: list[Image], *, config: str = TESSERACT_CONFIG, timeout: float = TESSERACT_TIMEOUT_S
+) -> list[dict[str, list[Any]]]:
     """Read one or more images in ONE Tesseract run; an image_to_data dict per image, in order.
-    Engine failures propagate.
+    Engine failures propagate; a run over `timeout` seconds is killed (RuntimeError saying so).
 
     Every run costs ~0.07 s of start-up (model load) whatever it reads, so the readings that depend
     only on the first pass share a run: Tesseract takes a text file listing images and reads each as
@@ -129,7 +134,7 @@ def ocr_pages(images: list[Image], *, config: str = TESSERACT_CONFIG) -> list[di
             _runs.append((config, [im.size for im in images], 0.0))  # kept reading: no time spent
         return _readings[key_]
     started = time.perf_counter()
-    pages = _run_tesseract(images, config)
+    pages = _run_tesseract(images, config, timeout)
     if _runs is not None:
         _runs.append((config, [im.size for im in images], time.perf_counter() - started))
     if _readings is not None:
@@ -167,7 +172,7 @@ def _batch_key(images: list[Image], config: str) -> str:
     return digest.hexdigest()
 
 
-def _run_tesseract(images: list[Image], config: str) -> list[dict[str, list[Any]]]:
+def _run_tesseract(images: list[Image], config: str, timeout: float) -> list[dict[str, list[Any]]]:
     pytesseract = _pytesseract()
     from PIL import Image as PILImage
 
@@ -190,7 +195,14 @@ def _run_tesseract(images: list[Image], config: str) -> list[dict[str, list[Any]
             target = os.path.join(tmp, "pages.txt")
             with open(target, "w", encoding="utf-8") as fh:
                 fh.write("\n".join(paths) + "\n")
-        data = pytesseract.image_to_data(target, config=config, output_type=pytesseract.Output.DICT)
+        try:
+            data = pytesseract.image_to_data(
+                target, config=config, output_type=pytesseract.Output.DICT, timeout=timeout
+            )
+        except RuntimeError as exc:  # pytesseract kills the process and raises on its timeout
+            if "timeout" not in str(exc).lower():
+                raise
+            raise RuntimeError(f"Tesseract run killed after {timeout:g} s ({config})") from exc
     pages: list[dict[str, list[Any]]] = [{key: [] for key in data} for _ in images]
     for i, page_num in enumerate(data["page_num"]):
         row = pages[int(page_num) - 1]

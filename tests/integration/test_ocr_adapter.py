@@ -384,3 +384,12 @@ def test_a_scan_that_fails_after_reading_ahead_leaves_no_reading_running() -> No
         ocr_engine.trace_runs(None)
     assert [t for t in threading.enumerate() if t.name == "finjobs-ocr-ahead"] == []
     assert [config for config, _, _ in log] == [ocr_engine.TESSERACT_CONFIG, ocr_engine.SECOND_CONFIG]
+
+
+def test_a_tesseract_run_over_its_timeout_is_killed_with_a_clear_error() -> None:
+    from finjobs.adapters import ocr_engine
+
+    page = ocr.preprocess(ocr.load_image(photo("045"), source="045.jpg"))
+    with pytest.raises(RuntimeError, match=r"Tesseract run killed after 0\.01 s \(--psm 6"):
+        ocr_engine.ocr_pages([page], timeout=0.01)
+    assert ocr_engine.ocr_pages([page])[0]["text"]  # the default timeout leaves a real run alone
