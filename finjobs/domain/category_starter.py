@@ -5,10 +5,12 @@ These are the lowest-priority rules (file > learnt > user rule > starter). Pure:
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from finjobs.domain.category_rules import Rule, RuleSet, payee_key
+from finjobs.domain.category_rules import CACHE_DESCRIPTIONS, Rule, RuleSet, payee_key
 
 EXPENSE, INCOME, EITHER = "-", "+", "±"  # a category's sign: amount < 0, amount > 0, any non-zero
 
@@ -156,11 +158,13 @@ def payee_texts(description: str) -> tuple[tuple[str, ...], ...]:
 
 
 class StarterTable:
-    """The starter categories a description can get, worked out once per distinct description: each
-    table phrase is a run of words looked up in one dictionary, so a description costs a few look-ups
-    per word, not a regular expression per category."""
+    """The starter categories a description can get, worked out once per distinct description (bounded
+    LRU, as RuleSet's): each table phrase is a run of words looked up in one dictionary, so a
+    description costs a few look-ups per word, not a regular expression per category."""
 
-    def __init__(self, table: tuple[StarterCategory, ...] = STARTER) -> None:
+    def __init__(
+        self, table: tuple[StarterCategory, ...] = STARTER, cache_size: int = CACHE_DESCRIPTIONS
+    ) -> None:
         self.table = table
         self._rules = tuple(StarterRule(f"starter:{c.name}", c.name) for c in table)
         phrases: dict[tuple[str, ...], set[int]] = {}
@@ -170,8 +174,7 @@ class StarterTable:
         phrases.pop((), None)
         self._phrases = phrases
         self._longest = max((len(p) for p in phrases), default=0)
-        self._candidates: dict[str, tuple[int, ...]] = {}
-        self._by_sign: dict[str, tuple[StarterRule | None, ...]] = {}
+        self._signed = functools.lru_cache(maxsize=cache_size)(self._rules_by_sign)
 
     def _found(self, words: tuple[str, ...]) -> set[int]:
         found: set[int] = set()
@@ -184,24 +187,21 @@ class StarterTable:
 
     def candidates(self, description: str) -> tuple[int, ...]:
         """The table rows (indices) whose words the description holds, payee first, table order."""
-        found = self._candidates.get(description)
-        if found is None:
-            ordered: list[int] = []
-            for words in payee_texts(description):
-                ordered += sorted(self._found(words) - set(ordered))
-            found = self._candidates[description] = tuple(ordered)
-        return found
+        ordered: list[int] = []
+        for words in payee_texts(description):
+            ordered += sorted(self._found(words) - set(ordered))
+        return tuple(ordered)
+
+    def _rules_by_sign(self, description: str) -> tuple[StarterRule | None, ...]:
+        """The rule for a negative, a zero and a positive amount with this description."""
+        found = self.candidates(description)
+        return tuple(
+            next((self._rules[i] for i in found if self.table[i].fits(amount)), None) for amount in (-1, 0, 1)
+        )
 
     def match(self, description: str, amount_minor: int) -> StarterRule | None:
         """The first starter category whose words the payee holds and whose sign fits the amount."""
-        by_sign = self._by_sign.get(description)
-        if by_sign is None:  # once per distinct description: the rule for a negative, zero, positive amount
-            found = self.candidates(description)
-            by_sign = self._by_sign[description] = tuple(
-                next((self._rules[i] for i in found if self.table[i].fits(amount)), None)
-                for amount in (-1, 0, 1)
-            )
-        return by_sign[(amount_minor > 0) - (amount_minor < 0) + 1]
+        return self._signed(description)[(amount_minor > 0) - (amount_minor < 0) + 1]
 
     def category(self, description: str, amount_minor: int) -> str:
         rule = self.match(description, amount_minor)
@@ -212,21 +212,24 @@ class StarterTable:
 class WithStarter(RuleSet):
     """A user's rules, then the starter table as the lowest-priority rules. When no rule of the user's
     has an amount range, what a description gets depends only on the amount's sign: worked out once
-    per distinct description, so a row costs one dictionary look-up."""
+    per distinct description (bounded LRU, cache_size), so a row costs one look-up."""
 
     starter: StarterTable = field(default_factory=StarterTable)
-    _by_sign: dict[str, tuple[Rule | None, ...]] = field(init=False, default_factory=dict)
-    _signless: bool | None = field(init=False, default=None)
+    _signless: bool = field(init=False, repr=False, default=False)
+    _signed: Callable[[str], tuple[Rule | None, ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._signless = all(r.min_minor is None and r.max_minor is None for r in self.rules)
+        self._signed = functools.lru_cache(maxsize=self.cache_size)(self._rules_by_sign)
 
     def match(self, description: str, amount_minor: int) -> Rule | None:
-        if self._signless is None:
-            self._signless = all(r.min_minor is None and r.max_minor is None for r in self.rules)
         if not self._signless:
             return self._first(description, amount_minor)
-        by_sign = self._by_sign.get(description)
-        if by_sign is None:
-            by_sign = self._by_sign[description] = tuple(self._first(description, a) for a in (-1, 0, 1))
-        return by_sign[(amount_minor > 0) - (amount_minor < 0) + 1]
+        return self._signed(description)[(amount_minor > 0) - (amount_minor < 0) + 1]
+
+    def _rules_by_sign(self, description: str) -> tuple[Rule | None, ...]:
+        return tuple(self._first(description, a) for a in (-1, 0, 1))
 
     def _first(self, description: str, amount_minor: int) -> Rule | None:
         rule = super().match(description, amount_minor) if self.rules else None

@@ -92,6 +92,19 @@ def test_amount_ranges_and_signs_still_decide_with_the_starter_table() -> None:
     assert [plain.category("ACME 1", a) for a in (100, -100, 0)] == ["Work"] * 3
 
 
+def test_a_file_of_distinct_descriptions_keeps_bounded_caches_and_the_same_answers() -> None:
+    # every row its own description (a reference number in it): what is kept stays at cache_size
+    small = WithStarter((Rule("acme%", "Work"),), cache_size=8, starter=StarterTable(cache_size=8))
+    descriptions = [f"TESCO STORES REF {i:06d}" for i in range(200)] + [f"ACME {i}" for i in range(50)]
+    got = [small.category(d, -500) for d in descriptions]
+    assert got == ["Groceries"] * 200 + ["Work"] * 50
+    assert small._signed.cache_info().currsize <= 8  # type: ignore[attr-defined]
+    assert small.starter._signed.cache_info().currsize <= 8  # type: ignore[attr-defined]
+    assert [small.category(d, -500) for d in descriptions[:3]] == [
+        "Groceries"
+    ] * 3  # evicted: worked out again
+
+
 payee_text = st.text(
     alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyz ABCDEFGHIJ0123456789#*/&.-'"), max_size=40
 )
