@@ -194,8 +194,8 @@ class BudgetRun:
 
 
 def category_names(session: Session, ids: set[int]) -> dict[int, str]:
-    """The names of these categories (the budgets that may alert), for the alerts' text: one range
-    query over their ids (no list of bind parameters), the ids not asked for dropped."""
+    """The names of these categories (budgets' categories, for alerts and statuses): one range query
+    over their ids (no list of bind parameters), the ids not asked for dropped."""
     if not ids:
         return {}
     rows = session.execute(select(Category.id, Category.name).where(Category.id.between(min(ids), max(ids))))
@@ -254,11 +254,10 @@ def budget_statuses(
             doc = json.loads(raw)
             if doc.get("today") == today.isoformat():
                 return list(doc["budgets"])
-    names: dict[int, str] = dict(
-        session.execute(select(Category.id, Category.name).where(Category.user_id == user_id)).all()
-    )
+    pairs = spent_by_budget(session, today, user_ids=[user_id])
+    names = category_names(session, {b.category_id for b, _ in pairs if b.category_id is not None})
     out = []
-    for budget, spent in spent_by_budget(session, today, user_ids=[user_id]):
+    for budget, spent in pairs:
         status = budget_status(budget, spent, today)
         status["category"] = names.get(budget.category_id) if budget.category_id is not None else None
         status["alert_threshold_pct"] = int(budget.alert_threshold * 100)
