@@ -43,10 +43,13 @@ SignAnswers = Sequence[tuple[str, str]]  # (sign rule, where it came from), the 
 Clue = tuple[float, str]  # (points: + says money out is positive, - says money in is; why)
 
 
-def header_clues(header: Sequence[str] | None) -> list[Clue]:
-    """One clue per group of SIGN_HEADER_GROUPS a header name falls in ('Card Used For Transaction')."""
+def header_clues(header: Sequence[str] | None, only: str | None = None) -> list[Clue]:
+    """One clue per group of SIGN_HEADER_GROUPS a header name falls in ('Card Used For Transaction');
+    `only`: that group alone."""
     out: list[Clue] = []
     for what, points, words in vocab.SIGN_HEADER_GROUPS:
+        if only is not None and what != only:
+            continue
         names = [h for h in header or () if not words.isdisjoint(norm_name(h).split())]
         if names:
             out.append((float(points), f"header {names[0]!r} names {what}"))
@@ -212,7 +215,7 @@ def _card_said(rows: Rows, header: Sequence[str] | None, text: Sequence[int], ac
     """Why the file is a card's ('' when nothing says so): the account type, a card header, card numbers."""
     if account_type == "credit":
         return "account type credit"
-    cards = [why for points, why in header_clues(header) if points > 0 and why.endswith("names a card")]
+    cards = [why for _, why in header_clues(header, only=vocab.CARD_GROUP)]
     cards += [why for _, why in card_clue(rows, text)]
     return cards[0] if cards else ""
 

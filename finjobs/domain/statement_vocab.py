@@ -360,8 +360,9 @@ def score(role: str, name: str) -> int:
 # Header names that say whose ledger a file of never-negative amounts is. Each group counts once:
 # +1 = it lists money out as positive (a card's charges, a list of purchases), -1 = money in (a seller's
 # list of payments received). A name matches a group when it holds one of the words as a whole word.
+CARD_GROUP = "a card"  # the group whose header also says the account is a card's (statement_signs)
 SIGN_HEADER_GROUPS: tuple[tuple[str, int, frozenset[str]], ...] = (
-    ("a card", 1, frozenset({"card", "cardmember", "cardholder"})),
+    (CARD_GROUP, 1, frozenset({"card", "cardmember", "cardholder"})),
     ("a merchant", 1, frozenset({"merchant", "vendor", "store", "shop"})),
     ("a purchase", 1, frozenset({"order", "shipping", "items", "quantity", "qty"})),
     ("a customer", -1, frozenset({"customer", "client", "buyer", "payer", "donor"})),
